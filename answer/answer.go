@@ -1,0 +1,30 @@
+// Package answer turns a question into a cited, honest answer: conversation
+// state and follow-ups, extractive composition (default) or an LLM generator
+// with verified citations, and refusal when retrieval is not confident.
+package answer
+
+import (
+	"context"
+
+	"policybot/retrieval"
+)
+
+// Answer is what /api/ask, `policybot ask` and the WeChat bot return.
+type Answer struct {
+	Answered  bool            `json:"answered"`
+	Answer    string          `json:"answer"`
+	Citations []retrieval.Hit `json:"citations"`
+}
+
+// Draft is a generator's answer body. The service appends the citation block
+// (《title》文号 label title, 责任单位) for the cited hits itself.
+type Draft struct {
+	Text  string // body, plain text, may contain [n] markers (1-based into the hits given)
+	Cited []int  // 0-based indexes into the hits given, in citation order
+}
+
+// Generator writes an answer body from the retrieved hits. Implementations:
+// Extractive here, llm.Generator for an OpenAI-compatible chat model.
+type Generator interface {
+	Generate(ctx context.Context, question string, hits []retrieval.Hit) (Draft, error)
+}

@@ -1,0 +1,113 @@
+// Package retrieval finds the clauses that answer a question: the Store
+// interface with its in-memory implementation, hybrid (vector + lexical)
+// search with jurisdiction ranking, and corpus ingestion.
+package retrieval
+
+import (
+	"context"
+	"errors"
+	"time"
+
+	"policybot/policy"
+)
+
+// ErrNotFound is returned when a document or clause does not exist.
+var ErrNotFound = errors.New("not found")
+
+// ErrModelMismatch is returned by ingestion when the store holds embeddings
+// of another model or dimension than the configured embedder's.
+var ErrModelMismatch = errors.New("embedding model mismatch")
+
+// Document statuses.
+const (
+	StatusActive  = "active"
+	StatusRetired = "retired" // kept for audit, never retrieved
+)
+
+// Hit is one search result: a clause with its document, as served by /api/search.
+type Hit struct {
+	Score    float64       `json:"score"`
+	Document policy.Meta   `json:"document"`
+	Clause   policy.Clause `json:"clause"`
+}
+
+// StoredDocument is a document's row: its metadata and bookkeeping.
+type StoredDocument struct {
+	policy.Meta
+	Source      string    `json:"source"`
+	ContentHash string    `json:"content_hash"` // sha256 of the source bytes
+	Status      string    `json:"status"`
+	IngestedAt  time.Time `json:"ingested_at"`
+	ClauseCount int       `json:"clause_count"`
+}
+
+// IndexedClause is a clause as stored: with its position, lexical terms and embedding.
+type IndexedClause struct {
+	policy.Clause
+	Ord       int       // 0-based position in the document
+	TextHash  string    // sha256 of the embedded text (see EmbedText); key of the embedding cache
+	Terms     []string  // lexical terms of title, path and text (segment.Terms), for the full-text index
+	Embedding []float32 // from the store's embedding model
+}
+
+// Candidate is a clause a store proposes for a query, with what the searcher
+// needs to score it the same way whichever store proposed it.
+type Candidate struct {
+	Document policy.Meta
+	Clause   policy.Clause
+	Terms    []string // the clause's stored lexical terms
+	Cosine   float64  // cosine similarity between the query vector and the clause embedding
+}
+
+// Query is what a store is asked for: up to K candidates near Vector (vector
+// search) or matching any of Terms (lexical search), optionally restricted to
+// documents of Regions. Only active documents are searched.
+type Query struct {
+	Vector  []float32
+	Terms   []string
+	Regions []string // nil: all regions
+	K       int
+}
+
+// Stats are the corpus statistics lexical scoring needs (active documents only).
+type Stats struct {
+	Clauses int            // number of clauses
+	AvgLen  float64        // average number of terms per clause
+	DF      map[string]int // clauses containing each asked term
+}
+
+// Model names the embedding model whose vectors a store holds.
+type Model struct {
+	Name       string
+	Dimensions int
+}
+
+// Store keeps documents and clauses and proposes candidates for search.
+// Implementations: MemoryStore here, postgres.Store for production.
+type Store interface {
+	Ping(ctx context.Context) error
+
+	// Documents lists every document, retired ones included, newest first.
+	Documents(ctx context.Context) ([]StoredDocument, error)
+	// Document returns one document with all its clauses in order.
+	Document(ctx context.Context, id string) (StoredDocument, []policy.Clause, error)
+	// ReplaceDocument stores doc and its clauses in one transaction, replacing
+	// any earlier version: readers see the old or the new document, never half.
+	// It also stores each clause embedding in the embedding cache.
+	ReplaceDocument(ctx context.Context, doc StoredDocument, clauses []IndexedClause) error
+	// RemoveDocument deletes a document and its clauses.
+	RemoveDocument(ctx context.Context, id string) error
+	// SetStatus retires or re-activates a document.
+	SetStatus(ctx context.Context, id, status string) error
+
+	// Model reports the embedding model of the stored vectors; zero Model when empty.
+	Model(ctx context.Context) (Model, error)
+	// SetModel records the embedding model; ingestion calls it before storing vectors.
+	SetModel(ctx context.Context, m Model) error
+	// CachedEmbeddings returns the cached embeddings of model for the given text hashes.
+	CachedEmbeddings(ctx context.Context, model string, textHashes []string) (map[string][]float32, error)
+
+	VectorSearch(ctx context.Context, q Query) ([]Candidate, error)
+	LexicalSearch(ctx context.Context, q Query) ([]Candidate, error)
+	TermStats(ctx context.Context, terms []string) (Stats, error)
+}

@@ -1,0 +1,170 @@
+// Package state keeps the small pieces of shared state the bot and the answer
+// service need — conversation sessions, WeChat message claims, cached tokens,
+// public answers, unanswered questions — in process memory. postgres.Store
+// implements the same methods so that several replicas share them.
+package state
+
+import (
+	"context"
+	"errors"
+	"sort"
+	"sync"
+	"time"
+)
+
+// ErrNotFound is returned for a missing or expired key.
+var ErrNotFound = errors.New("not found")
+
+// Unanswered is a question that was refused or answered with low confidence.
+type Unanswered struct {
+	Question  string    `json:"question"`
+	Region    string    `json:"region"`
+	BestScore float64   `json:"best_score"`
+	Refused   bool      `json:"refused"` // false: answered with low confidence
+	At        time.Time `json:"at"`
+}
+
+type entry struct {
+	data    []byte
+	expires time.Time // zero: never
+}
+
+// Memory implements every state store in process memory with expiry.
+type Memory struct {
+	mu         sync.Mutex
+	now        func() time.Time
+	sessions   map[string]entry
+	kv         map[string]entry
+	answers    map[string]entry
+	claims     map[string]*claim
+	unanswered []Unanswered
+}
+
+type claim struct {
+	expires time.Time
+	done    bool
+	result  []byte
+}
+
+// NewMemory returns an empty in-memory state.
+func NewMemory() *Memory {
+	return &Memory{now: time.Now, sessions: map[string]entry{}, kv: map[string]entry{},
+		answers: map[string]entry{}, claims: map[string]*claim{}}
+}
+
+func (m *Memory) get(tbl map[string]entry, key string) ([]byte, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	e, ok := tbl[key]
+	if !ok || (!e.expires.IsZero() && m.now().After(e.expires)) {
+		delete(tbl, key)
+		return nil, ErrNotFound
+	}
+	return append([]byte(nil), e.data...), nil
+}
+
+func (m *Memory) set(tbl map[string]entry, key string, data []byte, ttl time.Duration) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	e := entry{data: append([]byte(nil), data...)}
+	if ttl > 0 {
+		e.expires = m.now().Add(ttl)
+	}
+	tbl[key] = e
+}
+
+// LoadSession returns a session's saved state, or ErrNotFound.
+func (m *Memory) LoadSession(_ context.Context, id string) ([]byte, error) { return m.get(m.sessions, id) }
+
+// SaveSession saves a session's state for ttl.
+func (m *Memory) SaveSession(_ context.Context, id string, data []byte, ttl time.Duration) error {
+	m.set(m.sessions, id, data, ttl)
+	return nil
+}
+
+// KVGet returns a cached value, or ErrNotFound.
+func (m *Memory) KVGet(_ context.Context, key string) ([]byte, error) { return m.get(m.kv, key) }
+
+// KVSet caches a value for ttl (0: no expiry).
+func (m *Memory) KVSet(_ context.Context, key string, data []byte, ttl time.Duration) error {
+	m.set(m.kv, key, data, ttl)
+	return nil
+}
+
+// KVDelete removes a cached value.
+func (m *Memory) KVDelete(_ context.Context, key string) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	delete(m.kv, key)
+	return nil
+}
+
+// SavePublicAnswer stores an answer served read-only at /a/{id}.
+func (m *Memory) SavePublicAnswer(_ context.Context, id string, data []byte) error {
+	m.set(m.answers, id, data, 0)
+	return nil
+}
+
+// PublicAnswer returns a stored public answer, or ErrNotFound.
+func (m *Memory) PublicAnswer(_ context.Context, id string) ([]byte, error) { return m.get(m.answers, id) }
+
+// ClaimMessage records that this process answers message key. It reports
+// false when the key was already claimed and the claim has not expired.
+func (m *Memory) ClaimMessage(_ context.Context, key string, ttl time.Duration) (bool, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if c, ok := m.claims[key]; ok && m.now().Before(c.expires) {
+		return false, nil
+	}
+	m.claims[key] = &claim{expires: m.now().Add(ttl)}
+	return true, nil
+}
+
+// FinishMessage stores the result of a claimed message.
+func (m *Memory) FinishMessage(_ context.Context, key string, result []byte) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	c, ok := m.claims[key]
+	if !ok {
+		return ErrNotFound
+	}
+	c.done, c.result = true, append([]byte(nil), result...)
+	return nil
+}
+
+// MessageResult returns the result of a message: done is false while it is being computed.
+func (m *Memory) MessageResult(_ context.Context, key string) (result []byte, done bool, err error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	c, ok := m.claims[key]
+	if !ok || m.now().After(c.expires) {
+		return nil, false, ErrNotFound
+	}
+	return append([]byte(nil), c.result...), c.done, nil
+}
+
+// RecordUnanswered logs a refused or low-confidence question.
+func (m *Memory) RecordUnanswered(_ context.Context, u Unanswered) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if u.At.IsZero() {
+		u.At = m.now()
+	}
+	m.unanswered = append(m.unanswered, u)
+	if len(m.unanswered) > 10000 { // bounded: the oldest go first
+		m.unanswered = m.unanswered[len(m.unanswered)-10000:]
+	}
+	return nil
+}
+
+// ListUnanswered returns recorded questions, newest first, at most limit.
+func (m *Memory) ListUnanswered(_ context.Context, limit int) ([]Unanswered, error) {
+	m.mu.Lock()
+	out := append([]Unanswered(nil), m.unanswered...)
+	m.mu.Unlock()
+	sort.SliceStable(out, func(i, j int) bool { return out[i].At.After(out[j].At) })
+	if limit > 0 && len(out) > limit {
+		out = out[:limit]
+	}
+	return out, nil
+}
