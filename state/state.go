@@ -74,7 +74,9 @@ func (m *Memory) set(tbl map[string]entry, key string, data []byte, ttl time.Dur
 }
 
 // LoadSession returns a session's saved state, or ErrNotFound.
-func (m *Memory) LoadSession(_ context.Context, id string) ([]byte, error) { return m.get(m.sessions, id) }
+func (m *Memory) LoadSession(_ context.Context, id string) ([]byte, error) {
+	return m.get(m.sessions, id)
+}
 
 // SaveSession saves a session's state for ttl.
 func (m *Memory) SaveSession(_ context.Context, id string, data []byte, ttl time.Duration) error {
@@ -106,7 +108,9 @@ func (m *Memory) SavePublicAnswer(_ context.Context, id string, data []byte) err
 }
 
 // PublicAnswer returns a stored public answer, or ErrNotFound.
-func (m *Memory) PublicAnswer(_ context.Context, id string) ([]byte, error) { return m.get(m.answers, id) }
+func (m *Memory) PublicAnswer(_ context.Context, id string) ([]byte, error) {
+	return m.get(m.answers, id)
+}
 
 // ClaimMessage records that this process answers message key. It reports
 // false when the key was already claimed and the claim has not expired.
