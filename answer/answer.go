@@ -4,6 +4,8 @@
 package answer
 
 import (
+	"time"
+
 	"context"
 
 	"policybot/retrieval"
@@ -27,4 +29,14 @@ type Draft struct {
 // Extractive here, llm.Generator for an OpenAI-compatible chat model.
 type Generator interface {
 	Generate(ctx context.Context, question string, hits []retrieval.Hit) (Draft, error)
+}
+
+// Request is one question asked in a conversation.
+type Request struct {
+	Session  string // WeChat openid, console user or API "session" parameter; empty: no conversation
+	Region   string // empty: the configured default region
+	Question string
+	// Budget bounds the time an LLM generator may take before the extractive
+	// answer is used instead; 0 means the service default.
+	Budget time.Duration
 }

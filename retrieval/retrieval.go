@@ -111,3 +111,11 @@ type Store interface {
 	LexicalSearch(ctx context.Context, q Query) ([]Candidate, error)
 	TermStats(ctx context.Context, terms []string) (Stats, error)
 }
+
+// SearchRequest is one search: the question as typed, the asker's region
+// (empty: the configured default) and how many hits to return.
+type SearchRequest struct {
+	Query  string
+	Region string
+	K      int
+}
