@@ -1,0 +1,115 @@
+package web
+
+import (
+	"encoding/json"
+	"errors"
+	"io"
+	"net/http"
+	"strconv"
+	"strings"
+	"unicode/utf8"
+
+	"policybot/answer"
+	"policybot/retrieval"
+)
+
+// Query limits.
+const (
+	MaxQueryRunes = 500
+	DefaultK      = 5
+	MaxK          = 50
+)
+
+type searchResponse struct {
+	Query string          `json:"query"`
+	Hits  []retrieval.Hit `json:"hits"`
+}
+
+func cleanQuery(q string) (string, error) {
+	q = strings.TrimSpace(q)
+	switch {
+	case q == "":
+		return "", badRequest("query is empty: pass q")
+	case !utf8.ValidString(q):
+		return "", badRequest("query is not valid UTF-8")
+	case utf8.RuneCountInString(q) > MaxQueryRunes:
+		return "", badRequest("query is longer than %d characters", MaxQueryRunes)
+	}
+	return q, nil
+}
+
+// ClampK parses k and clamps it to 1..MaxK (DefaultK when absent).
+func ClampK(s string) (int, error) {
+	if s == "" {
+		return DefaultK, nil
+	}
+	k, err := strconv.Atoi(s)
+	if err != nil {
+		return 0, badRequest("k is not a number: %q", s)
+	}
+	return min(max(k, 1), MaxK), nil
+}
+
+func (s *Server) search(w http.ResponseWriter, r *http.Request) error {
+	q, err := cleanQuery(r.URL.Query().Get("q"))
+	if err != nil {
+		return err
+	}
+	k, err := ClampK(r.URL.Query().Get("k"))
+	if err != nil {
+		return err
+	}
+	hits, err := s.cfg.Searcher.Search(r.Context(), retrieval.SearchRequest{Query: q, Region: r.URL.Query().Get("region"), K: k})
+	if err != nil {
+		return unavailable("search is unavailable", err)
+	}
+	if hits == nil {
+		hits = []retrieval.Hit{}
+	}
+	writeJSON(w, http.StatusOK, searchResponse{Query: q, Hits: hits})
+	return nil
+}
+
+type askRequest struct {
+	Q       string `json:"q"`
+	Session string `json:"session"`
+	Region  string `json:"region"`
+}
+
+const maxAskBody = 16 << 10
+
+func (s *Server) ask(w http.ResponseWriter, r *http.Request) error {
+	var req askRequest
+	if r.Method == http.MethodPost {
+		body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxAskBody))
+		if err != nil {
+			var mbe *http.MaxBytesError
+			if errors.As(err, &mbe) {
+				return &apiError{status: http.StatusRequestEntityTooLarge, msg: "request body too large"}
+			}
+			return badRequest("cannot read body")
+		}
+		if err := json.Unmarshal(body, &req); err != nil {
+			return badRequest("body is not a JSON object with q, session, region")
+		}
+	} else {
+		v := r.URL.Query()
+		req = askRequest{Q: v.Get("q"), Session: v.Get("session"), Region: v.Get("region")}
+	}
+	q, err := cleanQuery(req.Q)
+	if err != nil {
+		return err
+	}
+	if len(req.Session) > 128 {
+		return badRequest("session is longer than 128 bytes")
+	}
+	ans, err := s.cfg.Asker.Ask(r.Context(), answer.Request{Session: req.Session, Region: req.Region, Question: q})
+	if err != nil {
+		return unavailable("answering is unavailable", err)
+	}
+	if ans.Citations == nil {
+		ans.Citations = []retrieval.Hit{}
+	}
+	writeJSON(w, http.StatusOK, ans)
+	return nil
+}
