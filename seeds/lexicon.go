@@ -1,0 +1,15 @@
+package seeds
+
+import _ "embed"
+
+// Dictionary lists policy-domain words, one a line ('#' starts a comment):
+// segment emits each longest match as a term beside the character bigrams.
+//
+//go:embed lexicon/dict.txt
+var Dictionary string
+
+// Synonyms lists groups of interchangeable policy words, one group a line,
+// words separated by spaces, the canonical form first ('#' starts a comment).
+//
+//go:embed lexicon/synonyms.txt
+var Synonyms string
