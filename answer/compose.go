@@ -1,0 +1,180 @@
+package answer
+
+import (
+	"regexp"
+	"strconv"
+	"strings"
+
+	"policybot/policy"
+	"policybot/retrieval"
+)
+
+// User-facing texts.
+const (
+	refusal = "抱歉，未找到与您问题直接相关的政策条款。\n\n" +
+		"可换个说法再问（例如写明政策名称、事项或地区，如“小微企业续贷有什么支持政策”）。\n\n" +
+		"政务服务可拨打 12345，涉税问题可拨打 12366。"
+	askFullQuestion = "请把您的问题说得完整一些，例如：“小微企业续贷有什么支持政策？”我会查找相关政策条款并注明出处。"
+	leadAnswer      = "根据现行政策，相关规定如下："
+	leadMore        = "关于上一个问题，还有以下相关条款："
+	noMore          = "关于上一个问题，没有更多相关的政策条款了。您可以换个问题继续问我。"
+)
+
+// jurisdiction ranks a document's region for an asker: 0 the asker's own
+// (or an enclosing) region, 1 national, 2 elsewhere.
+func jurisdiction(docRegion, asker string) int {
+	switch {
+	case docRegion == policy.RegionNational:
+		return 1
+	case asker != "" && docRegion != "" && (strings.HasPrefix(asker, docRegion) || strings.HasPrefix(docRegion, asker)):
+		return 0
+	default:
+		return 2
+	}
+}
+
+// candidates picks the hits an answer may cite: the best hit, then hits of
+// other documents close enough to it (score at least related × best) that
+// apply to the asker — own region and national first, at most n in all,
+// one per document. The first stays the searcher's best: its jurisdiction
+// ranking already weighed the region, and a question about another region
+// must still get that region's clause first.
+func candidates(hits []retrieval.Hit, region string, related float64, n int) []retrieval.Hit {
+	if len(hits) == 0 || n <= 0 {
+		return nil
+	}
+	first := hits[0]
+	out := []retrieval.Hit{first}
+	firstRank := jurisdiction(first.Document.Region, region)
+	seen := map[string]bool{first.Document.ID: true}
+	var rest []retrieval.Hit
+	for _, h := range hits[1:] {
+		if seen[h.Document.ID] || h.Score < related*first.Score {
+			continue
+		}
+		// Another region's policy does not apply to the asker unless the
+		// question itself was about that region (the best hit is from there).
+		r := jurisdiction(h.Document.Region, region)
+		if r == 2 && !(firstRank == 2 && h.Document.Region == first.Document.Region) {
+			continue
+		}
+		seen[h.Document.ID] = true
+		rest = append(rest, h)
+	}
+	// Stable: equal ranks keep the searcher's order.
+	for rank := 0; rank <= 2; rank++ {
+		for _, h := range rest {
+			if jurisdiction(h.Document.Region, region) == rank && len(out) < n {
+				out = append(out, h)
+			}
+		}
+	}
+	return out
+}
+
+// clauseRef names a clause as printed: "（四）加强信贷支持", "第二十三条 标题".
+func clauseRef(c policy.Clause) string {
+	label, title := strings.TrimSpace(c.Label), strings.TrimSpace(c.Title)
+	switch {
+	case label == "":
+		return title
+	case title == "":
+		return label
+	}
+	// Labels closed by their own punctuation ((四) 三、 1.) run into the title;
+	// 第…条 needs a space.
+	if r := []rune(label); strings.ContainsRune("）)、.．", r[len(r)-1]) {
+		return label + title
+	}
+	return label + " " + title
+}
+
+// citation is the 依据 line of a hit, with its 责任单位 line when it has agencies.
+func citation(h retrieval.Hit) string {
+	c := citeLine(h)
+	if ag := agencies(h.Clause); len(ag) > 0 {
+		c += "\n责任单位：" + strings.Join(ag, "、")
+	}
+	return c
+}
+
+// citeLine is "依据：《title》（文号）label title".
+func citeLine(h retrieval.Hit) string {
+	var b strings.Builder
+	b.WriteString("依据：《")
+	b.WriteString(h.Document.Title)
+	b.WriteString("》")
+	if h.Document.Number != "" {
+		b.WriteString("（" + h.Document.Number + "）")
+	}
+	if ref := clauseRef(h.Clause); ref != "" {
+		b.WriteString(ref)
+	}
+	return b.String()
+}
+
+// agencies lists a clause's agencies, lead agencies first, each once.
+func agencies(c policy.Clause) []string {
+	var out []string
+	seen := map[string]bool{}
+	for _, list := range [][]string{c.LeadAgencies, c.Agencies} {
+		for _, a := range list {
+			if a = strings.TrimSpace(a); a != "" && !seen[a] {
+				seen[a] = true
+				out = append(out, a)
+			}
+		}
+	}
+	return out
+}
+
+// compose lays out an answer for a WeChat bubble: lead, body, then one
+// citation block per cited hit, numbered when there are several.
+func compose(lead, body string, cited []retrieval.Hit) string {
+	var parts []string
+	if lead != "" {
+		parts = append(parts, lead)
+	}
+	if body = strings.TrimSpace(body); body != "" {
+		parts = append(parts, body)
+	}
+	for i, h := range cited {
+		c := citation(h)
+		if len(cited) > 1 {
+			c = "[" + strconv.Itoa(i+1) + "] " + c
+		}
+		parts = append(parts, c)
+	}
+	return strings.Join(parts, "\n\n")
+}
+
+var markerRE = regexp.MustCompile(`\[(\d{1,2})\]`)
+
+// renumber rewrites the [n] markers of a draft (1-based into the hits the
+// generator was given) to the citation order given by cited (0-based
+// indexes); with a single citation the markers are dropped as noise.
+func renumber(text string, cited []int) string {
+	pos := map[int]int{}
+	for i, c := range cited {
+		pos[c+1] = i + 1
+	}
+	return markerRE.ReplaceAllStringFunc(text, func(m string) string {
+		if len(cited) <= 1 {
+			return ""
+		}
+		n, _ := strconv.Atoi(m[1 : len(m)-1])
+		if p, ok := pos[n]; ok {
+			return "[" + strconv.Itoa(p) + "]"
+		}
+		return ""
+	})
+}
+
+// pick returns hits[idx] for each index, in order.
+func pick(hits []retrieval.Hit, idx []int) []retrieval.Hit {
+	out := make([]retrieval.Hit, 0, len(idx))
+	for _, i := range idx {
+		out = append(out, hits[i])
+	}
+	return out
+}

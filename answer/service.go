@@ -1,0 +1,249 @@
+package answer
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strings"
+	"time"
+
+	"policybot/retrieval"
+	"policybot/state"
+)
+
+// Searcher finds the clauses for a question; *retrieval.Searcher implements it.
+type Searcher interface {
+	Search(ctx context.Context, req retrieval.SearchRequest) ([]retrieval.Hit, error)
+}
+
+// Sessions keeps conversation state; state.Memory and postgres.Store implement it.
+type Sessions interface {
+	LoadSession(ctx context.Context, id string) ([]byte, error)
+	SaveSession(ctx context.Context, id string, data []byte, ttl time.Duration) error
+}
+
+// Recorder keeps refused and low-confidence questions for the admins.
+type Recorder interface {
+	RecordUnanswered(ctx context.Context, u state.Unanswered) error
+}
+
+var (
+	_ Sessions = (*state.Memory)(nil)
+	_ Recorder = (*state.Memory)(nil)
+)
+
+// Defaults applied by New to zero Config fields.
+const (
+	DefaultBudget   = 3500 * time.Millisecond
+	DefaultMinScore = 0.35
+	DefaultLowScore = 0.45
+	DefaultRelated  = 0.85
+	DefaultK        = 10
+	// SessionTTL is how long a conversation is remembered after its last question.
+	SessionTTL = 30 * time.Minute
+	// maxCitations bounds the clauses one answer cites.
+	maxCitations = 3
+)
+
+// Config configures a Service. Zero fields take the defaults above.
+type Config struct {
+	Searcher      Searcher  // required
+	Generator     Generator // nil: Extractive
+	Sessions      Sessions  // nil: every question stands alone
+	Recorder      Recorder  // nil: refused questions are only logged
+	DefaultRegion string    // region of askers who give none
+	// Budget bounds, from the start of Ask, the time a non-extractive
+	// generator may take before the extractive answer is used instead.
+	Budget time.Duration
+	// MinScore: when the best hit scores below it, the question is refused.
+	MinScore float64
+	// LowScore: answers whose best hit scores below it are recorded as low-confidence.
+	LowScore float64
+	// Related: a further document is cited only when its hit scores at least
+	// Related times the best hit's score.
+	Related float64
+	K       int // hits fetched per question (follow-ups page through them)
+	Logger  *slog.Logger
+}
+
+// Service answers questions; it is safe for concurrent use.
+type Service struct {
+	cfg        Config
+	extractive Extractive
+	log        *slog.Logger
+	now        func() time.Time
+}
+
+// New returns a Service; cfg.Searcher must be set.
+func New(cfg Config) *Service {
+	if cfg.Budget <= 0 {
+		cfg.Budget = DefaultBudget
+	}
+	if cfg.MinScore <= 0 {
+		cfg.MinScore = DefaultMinScore
+	}
+	if cfg.LowScore < cfg.MinScore {
+		cfg.LowScore = max(DefaultLowScore, cfg.MinScore)
+	}
+	if cfg.Related <= 0 || cfg.Related > 1 {
+		cfg.Related = DefaultRelated
+	}
+	if cfg.K <= 0 {
+		cfg.K = DefaultK
+	}
+	log := cfg.Logger
+	if log == nil {
+		log = slog.Default()
+	}
+	return &Service{cfg: cfg, log: log, now: time.Now}
+}
+
+// ErrNoSearcher is returned by Ask when the service was built without a Searcher.
+var ErrNoSearcher = errors.New("answer: no searcher configured")
+
+// Ask answers one question, resolving follow-ups against the session's
+// previous question. Errors are the searcher's or the context's; a refusal is
+// an Answer with Answered false, not an error.
+func (s *Service) Ask(ctx context.Context, req Request) (Answer, error) {
+	if s.cfg.Searcher == nil {
+		return Answer{}, ErrNoSearcher
+	}
+	start := s.now()
+	q := strings.TrimSpace(req.Question)
+	region := strings.TrimSpace(req.Region)
+	if region == "" {
+		region = s.cfg.DefaultRegion
+	}
+	budget := req.Budget
+	if budget <= 0 {
+		budget = s.cfg.Budget
+	}
+	if q == "" {
+		return Answer{Answered: false, Answer: askFullQuestion, Citations: []retrieval.Hit{}}, nil
+	}
+
+	sess := s.loadSession(ctx, req.Session)
+	t := &turn{svc: s, req: req, question: q, region: region, sess: sess, deadline: start.Add(budget)}
+	ans, err := t.run(ctx)
+	if err != nil {
+		return Answer{}, err
+	}
+	if ans.Citations == nil {
+		ans.Citations = []retrieval.Hit{}
+	}
+	s.saveSession(ctx, req.Session, t.sess)
+	return ans, nil
+}
+
+// turn is one question being answered.
+type turn struct {
+	svc      *Service
+	req      Request
+	question string
+	region   string
+	sess     *session // never nil; empty without a session
+	deadline time.Time
+}
+
+func (t *turn) run(ctx context.Context) (Answer, error) {
+	kind := classify(t.question)
+	if kind != followNone {
+		return t.followUp(ctx, kind), nil
+	}
+	query, topic := t.question, t.question
+	if t.sess.Topic != "" && isElliptical(t.question) {
+		query = t.sess.Topic + " " + t.question
+		topic = t.sess.Topic
+	}
+	return t.answer(ctx, query, topic)
+}
+
+// answer searches for query and composes a cited answer or a refusal.
+func (t *turn) answer(ctx context.Context, query, topic string) (Answer, error) {
+	s := t.svc
+	hits, err := s.cfg.Searcher.Search(ctx, retrieval.SearchRequest{Query: query, Region: t.region, K: s.cfg.K})
+	if err != nil {
+		return Answer{}, fmt.Errorf("answer: search: %w", err)
+	}
+	best := 0.0
+	if len(hits) > 0 {
+		best = hits[0].Score
+	}
+	*t.sess = session{Question: query, Topic: topic, Region: t.region, Hits: hits}
+
+	if !hasContent(query) || len(hits) == 0 || best < s.cfg.MinScore {
+		s.record(ctx, t.question, t.region, best, true)
+		t.sess.Hits = nil
+		return Answer{Answered: false, Answer: refusal}, nil
+	}
+	if best < s.cfg.LowScore {
+		s.record(ctx, t.question, t.region, best, false)
+	}
+
+	cands := candidates(hits, t.region, s.cfg.Related, maxCitations)
+	cited, body, extractive := t.generate(ctx, query, cands)
+	t.sess.markShown(cited)
+	lead := ""
+	if extractive { // an LLM writes its own opening
+		lead = leadAnswer
+	}
+	return Answer{Answered: true, Answer: compose(lead, body, cited), Citations: cited}, nil
+}
+
+// generate writes the answer body for hits with the configured generator,
+// falling back to the extractive one when it fails, is late or cites badly.
+// It returns the cited hits, the body with markers renumbered to them, and
+// whether the extractive generator wrote it.
+func (t *turn) generate(ctx context.Context, question string, hits []retrieval.Hit) ([]retrieval.Hit, string, bool) {
+	s := t.svc
+	if s.cfg.Generator != nil {
+		draft, err := t.callGenerator(ctx, question, hits)
+		if err == nil {
+			err = verify(draft, hits)
+		}
+		if err == nil {
+			cited := pick(hits, draft.Cited)
+			return cited, renumber(draft.Text, draft.Cited), false
+		}
+		s.log.Warn("answer: generator failed, using extractive answer", "err", err)
+	}
+	draft, _ := s.extractive.Generate(ctx, question, hits) // never fails
+	return pick(hits, draft.Cited), renumber(draft.Text, draft.Cited), true
+}
+
+// callGenerator runs the generator within the turn's deadline. It returns at
+// the deadline even when the generator ignores its context.
+func (t *turn) callGenerator(ctx context.Context, question string, hits []retrieval.Hit) (Draft, error) {
+	ctx, cancel := context.WithDeadline(ctx, t.deadline)
+	defer cancel()
+	type result struct {
+		d   Draft
+		err error
+	}
+	ch := make(chan result, 1) // buffered: a late generator must not block forever
+	go func() {
+		d, err := t.svc.cfg.Generator.Generate(ctx, question, hits)
+		ch <- result{d, err}
+	}()
+	select {
+	case r := <-ch:
+		if r.err != nil {
+			return Draft{}, fmt.Errorf("generate: %w", r.err)
+		}
+		return r.d, nil
+	case <-ctx.Done():
+		return Draft{}, fmt.Errorf("generate: %w", ctx.Err())
+	}
+}
+
+func (s *Service) record(ctx context.Context, question, region string, best float64, refused bool) {
+	s.log.Info("answer: unanswered question", "region", region, "best_score", best, "refused", refused)
+	if s.cfg.Recorder == nil {
+		return
+	}
+	u := state.Unanswered{Question: question, Region: region, BestScore: best, Refused: refused, At: s.now()}
+	if err := s.cfg.Recorder.RecordUnanswered(ctx, u); err != nil {
+		s.log.Warn("answer: record unanswered", "err", err)
+	}
+}
