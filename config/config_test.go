@@ -93,3 +93,30 @@ func writeFile(t *testing.T, dir, name, body string) string {
 	}
 	return p
 }
+
+// The example file and the README document every key.
+func TestDocumented(t *testing.T) {
+	example, err := os.ReadFile("../config.example.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	readme, err := os.ReadFile("../README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range Fields {
+		if !strings.Contains(string(example), f.Env) {
+			t.Errorf("config.example.yaml does not mention %s", f.Env)
+		}
+		if !strings.Contains(string(readme), f.Env) {
+			t.Errorf("README.md does not mention %s", f.Env)
+		}
+	}
+	c, err := Load("../config.example.yaml", env(nil))
+	if err != nil {
+		t.Fatalf("example does not load: %v", err)
+	}
+	if c.Listen != Default().Listen {
+		t.Fatalf("example listen %q", c.Listen)
+	}
+}
