@@ -1,0 +1,360 @@
+package postgres
+
+import (
+	"context"
+	"fmt"
+	"strconv"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/pgvector/pgvector-go"
+
+	"policybot/policy"
+	"policybot/retrieval"
+)
+
+// maxHNSWDimensions is pgvector's limit for an HNSW index on type vector.
+const maxHNSWDimensions = 2000
+
+const documentColumns = `id, title, number, issuer, date, region, kind, source, content_hash, status, ingested_at, clause_count`
+
+func scanDocument(row pgx.Row) (retrieval.StoredDocument, error) {
+	var d retrieval.StoredDocument
+	err := row.Scan(&d.ID, &d.Title, &d.Number, &d.Issuer, &d.Date, &d.Region, &d.Kind,
+		&d.Source, &d.ContentHash, &d.Status, &d.IngestedAt, &d.ClauseCount)
+	return d, err
+}
+
+// Documents lists every document, retired ones included, newest first.
+func (s *Store) Documents(ctx context.Context) ([]retrieval.StoredDocument, error) {
+	rows, err := s.pool.Query(ctx, `SELECT `+documentColumns+` FROM documents ORDER BY ingested_at DESC, date DESC, id`)
+	if err != nil {
+		return nil, fmt.Errorf("postgres: documents: %w", err)
+	}
+	docs, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (retrieval.StoredDocument, error) {
+		return scanDocument(r)
+	})
+	if err != nil {
+		return nil, fmt.Errorf("postgres: documents: %w", err)
+	}
+	return docs, nil
+}
+
+// Document returns one document with all its clauses in order. Both are read
+// in one snapshot, so a concurrent ReplaceDocument is seen whole or not at all.
+func (s *Store) Document(ctx context.Context, id string) (retrieval.StoredDocument, []policy.Clause, error) {
+	var (
+		doc     retrieval.StoredDocument
+		clauses []policy.Clause
+	)
+	err := s.transact(ctx, readOnly, func(tx pgx.Tx) error {
+		var err error
+		doc, err = scanDocument(tx.QueryRow(ctx, `SELECT `+documentColumns+` FROM documents WHERE id = $1`, id))
+		if isNoRows(err) {
+			return notFound("document", id, retrieval.ErrNotFound)
+		}
+		if err != nil {
+			return err
+		}
+		rows, err := tx.Query(ctx, `SELECT id, label, path, title, text, agencies, lead_agencies
+			FROM clauses WHERE document_id = $1 ORDER BY ord`, id)
+		if err != nil {
+			return err
+		}
+		clauses, err = pgx.CollectRows(rows, func(r pgx.CollectableRow) (policy.Clause, error) {
+			var c policy.Clause
+			err := r.Scan(&c.ID, &c.Label, &c.Path, &c.Title, &c.Text, &c.Agencies, &c.LeadAgencies)
+			return c, err
+		})
+		return err
+	})
+	if err != nil {
+		return retrieval.StoredDocument{}, nil, fmt.Errorf("postgres: document %q: %w", id, err)
+	}
+	return doc, clauses, nil
+}
+
+// ReplaceDocument stores doc and its clauses in one transaction, replacing
+// any earlier version, keeps the term statistics exact and caches the clause
+// embeddings under the store's current model.
+func (s *Store) ReplaceDocument(ctx context.Context, doc retrieval.StoredDocument, clauses []retrieval.IndexedClause) error {
+	if doc.ID == "" {
+		return fmt.Errorf("postgres: replace document: empty id")
+	}
+	status := doc.Status
+	if status == "" {
+		status = retrieval.StatusActive
+	}
+	if status != retrieval.StatusActive && status != retrieval.StatusRetired {
+		return fmt.Errorf("postgres: replace document %q: unknown status %q", doc.ID, status)
+	}
+	ingested := doc.IngestedAt
+	if ingested.IsZero() {
+		ingested = time.Now()
+	}
+	err := s.transact(ctx, pgx.TxOptions{}, func(tx pgx.Tx) error {
+		// Writers of the corpus take one lock: term_df rows would otherwise be
+		// updated in different orders by concurrent replacements and deadlock.
+		if err := lock(ctx, tx, lockCorpus); err != nil {
+			return err
+		}
+		var old string
+		err := tx.QueryRow(ctx, "SELECT status FROM documents WHERE id = $1", doc.ID).Scan(&old)
+		if err != nil && !isNoRows(err) {
+			return err
+		}
+		if old == retrieval.StatusActive {
+			if err := adjustStats(ctx, tx, doc.ID, -1); err != nil {
+				return err
+			}
+		}
+		if _, err := tx.Exec(ctx, "DELETE FROM clauses WHERE document_id = $1", doc.ID); err != nil {
+			return err
+		}
+		_, err = tx.Exec(ctx, `INSERT INTO documents (`+documentColumns+`)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)
+			ON CONFLICT (id) DO UPDATE SET title = excluded.title, number = excluded.number,
+				issuer = excluded.issuer, date = excluded.date, region = excluded.region, kind = excluded.kind,
+				source = excluded.source, content_hash = excluded.content_hash, status = excluded.status,
+				ingested_at = excluded.ingested_at, clause_count = excluded.clause_count`,
+			doc.ID, doc.Title, doc.Number, doc.Issuer, doc.Date, doc.Region, doc.Kind,
+			doc.Source, doc.ContentHash, status, ingested, len(clauses))
+		if err != nil {
+			return err
+		}
+		if err := copyClauses(ctx, tx, doc.ID, clauses); err != nil {
+			return err
+		}
+		if status == retrieval.StatusActive {
+			if err := adjustStats(ctx, tx, doc.ID, +1); err != nil {
+				return err
+			}
+		}
+		// The cache is filled from the rows just written, so the vectors do
+		// not travel to the server twice. DISTINCT ON: a document may hold
+		// the same text twice, and one INSERT may not update a row twice.
+		_, err = tx.Exec(ctx, `INSERT INTO embedding_cache (model, text_hash, embedding)
+			SELECT DISTINCT ON (c.text_hash) m.value, c.text_hash, c.embedding
+			FROM clauses c, meta m
+			WHERE c.document_id = $1 AND m.key = 'embedding_model'
+				AND c.embedding IS NOT NULL AND c.text_hash <> ''
+			ORDER BY c.text_hash
+			ON CONFLICT (model, text_hash) DO UPDATE SET embedding = excluded.embedding`, doc.ID)
+		return err
+	})
+	if err != nil {
+		return fmt.Errorf("postgres: replace document %q: %w", doc.ID, err)
+	}
+	return nil
+}
+
+func copyClauses(ctx context.Context, tx pgx.Tx, docID string, clauses []retrieval.IndexedClause) error {
+	rows := make([][]any, len(clauses))
+	for i, c := range clauses {
+		var emb any // nil: NULL, a clause not embedded (yet)
+		if c.Embedding != nil {
+			emb = pgvector.NewVector(c.Embedding)
+		}
+		rows[i] = []any{c.ID, docID, c.Ord, c.Label, nonNil(c.Path), c.Title, c.Text,
+			nonNil(c.Agencies), nonNil(c.LeadAgencies), c.TextHash, nonNil(c.Terms), emb}
+	}
+	_, err := tx.CopyFrom(ctx, pgx.Identifier{"clauses"},
+		[]string{"id", "document_id", "ord", "label", "path", "title", "text",
+			"agencies", "lead_agencies", "text_hash", "terms", "embedding"},
+		pgx.CopyFromRows(rows))
+	if err != nil {
+		return fmt.Errorf("copy clauses: %w", err)
+	}
+	return nil
+}
+
+// nonNil turns a nil slice into an empty one: the array columns are NOT NULL.
+func nonNil(s []string) []string {
+	if s == nil {
+		return []string{}
+	}
+	return s
+}
+
+// adjustStats adds (sign +1) or subtracts (sign -1) the clauses of document
+// id to the corpus statistics. The caller holds the corpus lock and calls it
+// only for active documents.
+func adjustStats(ctx context.Context, tx pgx.Tx, id string, sign int) error {
+	_, err := tx.Exec(ctx, `UPDATE corpus_stats SET
+			clauses = clauses + $2 * (SELECT count(*) FROM clauses WHERE document_id = $1),
+			terms = terms + $2 * (SELECT coalesce(sum(cardinality(terms)), 0) FROM clauses WHERE document_id = $1)`,
+		id, sign)
+	if err != nil {
+		return fmt.Errorf("adjust corpus stats: %w", err)
+	}
+	// Document frequency counts a clause once however often it repeats a term.
+	const perTerm = `SELECT t.term, count(*) AS n
+		FROM clauses c, LATERAL (SELECT DISTINCT u AS term FROM unnest(c.terms) u) t
+		WHERE c.document_id = $1 GROUP BY t.term`
+	if sign > 0 {
+		_, err = tx.Exec(ctx, `INSERT INTO term_df AS d (term, df) `+perTerm+`
+			ON CONFLICT (term) DO UPDATE SET df = d.df + excluded.df`, id)
+	} else {
+		_, err = tx.Exec(ctx, `UPDATE term_df d SET df = d.df - o.n FROM (`+perTerm+`) o WHERE d.term = o.term`, id)
+		if err == nil {
+			_, err = tx.Exec(ctx, "DELETE FROM term_df WHERE df <= 0")
+		}
+	}
+	if err != nil {
+		return fmt.Errorf("adjust term df: %w", err)
+	}
+	return nil
+}
+
+// RemoveDocument deletes a document and its clauses.
+func (s *Store) RemoveDocument(ctx context.Context, id string) error {
+	err := s.transact(ctx, pgx.TxOptions{}, func(tx pgx.Tx) error {
+		if err := lock(ctx, tx, lockCorpus); err != nil {
+			return err
+		}
+		var status string
+		err := tx.QueryRow(ctx, "SELECT status FROM documents WHERE id = $1", id).Scan(&status)
+		if isNoRows(err) {
+			return retrieval.ErrNotFound
+		}
+		if err != nil {
+			return err
+		}
+		if status == retrieval.StatusActive {
+			if err := adjustStats(ctx, tx, id, -1); err != nil {
+				return err
+			}
+		}
+		_, err = tx.Exec(ctx, "DELETE FROM documents WHERE id = $1", id)
+		return err
+	})
+	if err != nil {
+		return fmt.Errorf("postgres: remove document %q: %w", id, err)
+	}
+	return nil
+}
+
+// SetStatus retires or re-activates a document.
+func (s *Store) SetStatus(ctx context.Context, id, status string) error {
+	if status != retrieval.StatusActive && status != retrieval.StatusRetired {
+		return fmt.Errorf("postgres: set status of %q: unknown status %q", id, status)
+	}
+	err := s.transact(ctx, pgx.TxOptions{}, func(tx pgx.Tx) error {
+		if err := lock(ctx, tx, lockCorpus); err != nil {
+			return err
+		}
+		var old string
+		err := tx.QueryRow(ctx, "SELECT status FROM documents WHERE id = $1", id).Scan(&old)
+		if isNoRows(err) {
+			return retrieval.ErrNotFound
+		}
+		if err != nil || old == status {
+			return err
+		}
+		sign := +1
+		if status == retrieval.StatusRetired {
+			sign = -1
+		}
+		if err := adjustStats(ctx, tx, id, sign); err != nil {
+			return err
+		}
+		_, err = tx.Exec(ctx, "UPDATE documents SET status = $2 WHERE id = $1", id, status)
+		return err
+	})
+	if err != nil {
+		return fmt.Errorf("postgres: set status of %q: %w", id, err)
+	}
+	return nil
+}
+
+// Model reports the embedding model of the stored vectors; zero Model when none was set.
+func (s *Store) Model(ctx context.Context) (retrieval.Model, error) {
+	var m retrieval.Model
+	var dims string
+	err := s.pool.QueryRow(ctx, `SELECT
+			coalesce((SELECT value FROM meta WHERE key = 'embedding_model'), ''),
+			coalesce((SELECT value FROM meta WHERE key = 'embedding_dimensions'), '0')`).Scan(&m.Name, &dims)
+	if err != nil {
+		return retrieval.Model{}, fmt.Errorf("postgres: model: %w", err)
+	}
+	if m.Dimensions, err = strconv.Atoi(dims); err != nil {
+		return retrieval.Model{}, fmt.Errorf("postgres: model: bad stored dimensions %q: %w", dims, err)
+	}
+	return m, nil
+}
+
+// SetModel records the embedding model. The dimension is fixed per database
+// because HNSW indexes only a fixed-dimension column: when it changes (or is
+// first set), the clauses.embedding column is retyped to vector(n) and the
+// HNSW index rebuilt, and vectors of another dimension are cleared — they
+// belong to another model and ingestion must re-embed those clauses anyway.
+// A new model name with the same dimension keeps the vectors: ingestion
+// detects the change (retrieval.ErrModelMismatch) and re-embeds.
+func (s *Store) SetModel(ctx context.Context, m retrieval.Model) error {
+	if m.Name == "" || m.Dimensions <= 0 {
+		return fmt.Errorf("postgres: set model: need a name and a positive dimension, got %q/%d", m.Name, m.Dimensions)
+	}
+	if m.Dimensions > maxHNSWDimensions {
+		return fmt.Errorf("postgres: set model %s: %d dimensions exceed pgvector's HNSW limit of %d (use a smaller model or dimensions setting)",
+			m.Name, m.Dimensions, maxHNSWDimensions)
+	}
+	err := s.transact(ctx, pgx.TxOptions{}, func(tx pgx.Tx) error {
+		if err := lock(ctx, tx, lockCorpus); err != nil {
+			return err
+		}
+		var typmod int
+		err := tx.QueryRow(ctx, `SELECT atttypmod FROM pg_attribute
+			WHERE attrelid = 'clauses'::regclass AND attname = 'embedding'`).Scan(&typmod)
+		if err != nil {
+			return fmt.Errorf("read embedding column type: %w", err)
+		}
+		if typmod != m.Dimensions {
+			for _, q := range []string{
+				"DROP INDEX IF EXISTS clauses_embedding_hnsw",
+				"UPDATE clauses SET embedding = NULL WHERE vector_dims(embedding) <> " + strconv.Itoa(m.Dimensions),
+				"ALTER TABLE clauses ALTER COLUMN embedding TYPE vector(" + strconv.Itoa(m.Dimensions) + ")",
+			} {
+				if _, err := tx.Exec(ctx, q); err != nil {
+					return err
+				}
+			}
+		}
+		_, err = tx.Exec(ctx, `CREATE INDEX IF NOT EXISTS clauses_embedding_hnsw ON clauses
+			USING hnsw (embedding vector_cosine_ops) WITH (m = 16, ef_construction = 64)`)
+		if err != nil {
+			return err
+		}
+		_, err = tx.Exec(ctx, `INSERT INTO meta (key, value) VALUES ('embedding_model', $1), ('embedding_dimensions', $2)
+			ON CONFLICT (key) DO UPDATE SET value = excluded.value`, m.Name, strconv.Itoa(m.Dimensions))
+		return err
+	})
+	if err != nil {
+		return fmt.Errorf("postgres: set model %s/%d: %w", m.Name, m.Dimensions, err)
+	}
+	return nil
+}
+
+// CachedEmbeddings returns the cached embeddings of model for the given text hashes.
+func (s *Store) CachedEmbeddings(ctx context.Context, model string, textHashes []string) (map[string][]float32, error) {
+	out := make(map[string][]float32)
+	if len(textHashes) == 0 {
+		return out, nil
+	}
+	rows, err := s.pool.Query(ctx, `SELECT text_hash, embedding FROM embedding_cache
+		WHERE model = $1 AND text_hash = ANY($2)`, model, textHashes)
+	if err != nil {
+		return nil, fmt.Errorf("postgres: cached embeddings: %w", err)
+	}
+	var (
+		hash string
+		vec  pgvector.Vector
+	)
+	_, err = pgx.ForEachRow(rows, []any{&hash, &vec}, func() error {
+		out[hash] = vec.Slice()
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("postgres: cached embeddings: %w", err)
+	}
+	return out, nil
+}

@@ -1,0 +1,204 @@
+package postgres
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"policybot/state"
+)
+
+// The methods below implement the same state stores as state.Memory, shared
+// by every replica using the database. Expiry is judged by the database clock,
+// so replicas with skewed clocks still agree.
+
+// expiry returns the interval of ttl for SQL, or nil (never) when ttl <= 0.
+func expiry(ttl time.Duration) any {
+	if ttl <= 0 {
+		return nil
+	}
+	return ttl
+}
+
+// LoadSession returns a session's saved state, or state.ErrNotFound.
+func (s *Store) LoadSession(ctx context.Context, id string) ([]byte, error) {
+	return s.getExpiring(ctx, "load session", "sessions", "id", id)
+}
+
+// SaveSession saves a session's state for ttl.
+func (s *Store) SaveSession(ctx context.Context, id string, data []byte, ttl time.Duration) error {
+	return s.putExpiring(ctx, "save session", "sessions", "id", id, data, ttl)
+}
+
+// KVGet returns a cached value, or state.ErrNotFound.
+func (s *Store) KVGet(ctx context.Context, key string) ([]byte, error) {
+	return s.getExpiring(ctx, "kv get", "kv", "key", key)
+}
+
+// KVSet caches a value for ttl (0: no expiry).
+func (s *Store) KVSet(ctx context.Context, key string, data []byte, ttl time.Duration) error {
+	return s.putExpiring(ctx, "kv set", "kv", "key", key, data, ttl)
+}
+
+// KVDelete removes a cached value.
+func (s *Store) KVDelete(ctx context.Context, key string) error {
+	if _, err := s.pool.Exec(ctx, "DELETE FROM kv WHERE key = $1", key); err != nil {
+		return fmt.Errorf("postgres: kv delete %q: %w", key, err)
+	}
+	return nil
+}
+
+// getExpiring and putExpiring serve the two tables of the same shape; table
+// and column names are constants of this file, never input.
+func (s *Store) getExpiring(ctx context.Context, op, table, keyCol, key string) ([]byte, error) {
+	var data []byte
+	err := s.pool.QueryRow(ctx, `SELECT data FROM `+table+` WHERE `+keyCol+` = $1
+		AND (expires_at IS NULL OR expires_at > now())`, key).Scan(&data)
+	if isNoRows(err) {
+		return nil, notFound(op, key, state.ErrNotFound)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("postgres: %s %q: %w", op, key, err)
+	}
+	return data, nil
+}
+
+func (s *Store) putExpiring(ctx context.Context, op, table, keyCol, key string, data []byte, ttl time.Duration) error {
+	if data == nil {
+		data = []byte{} // the column is NOT NULL; an empty value is still a value
+	}
+	_, err := s.pool.Exec(ctx, `INSERT INTO `+table+` (`+keyCol+`, data, expires_at)
+		VALUES ($1, $2, now() + $3::interval)
+		ON CONFLICT (`+keyCol+`) DO UPDATE SET data = excluded.data, expires_at = excluded.expires_at`,
+		key, data, expiry(ttl))
+	if err != nil {
+		return fmt.Errorf("postgres: %s %q: %w", op, key, err)
+	}
+	return nil
+}
+
+// SavePublicAnswer stores an answer served read-only at /a/{id}.
+func (s *Store) SavePublicAnswer(ctx context.Context, id string, data []byte) error {
+	if data == nil {
+		data = []byte{}
+	}
+	_, err := s.pool.Exec(ctx, `INSERT INTO public_answers (id, data) VALUES ($1, $2)
+		ON CONFLICT (id) DO UPDATE SET data = excluded.data`, id, data)
+	if err != nil {
+		return fmt.Errorf("postgres: save public answer %q: %w", id, err)
+	}
+	return nil
+}
+
+// PublicAnswer returns a stored public answer, or state.ErrNotFound.
+func (s *Store) PublicAnswer(ctx context.Context, id string) ([]byte, error) {
+	var data []byte
+	err := s.pool.QueryRow(ctx, "SELECT data FROM public_answers WHERE id = $1", id).Scan(&data)
+	if isNoRows(err) {
+		return nil, notFound("public answer", id, state.ErrNotFound)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("postgres: public answer %q: %w", id, err)
+	}
+	return data, nil
+}
+
+// ClaimMessage records that this process answers message key. It reports
+// false when the key was already claimed and the claim has not expired. The
+// primary key decides between replicas racing on one key: the loser's insert
+// waits for the winner's row and then finds it unexpired. An expired claim
+// (its claimant died or gave up) is taken over.
+func (s *Store) ClaimMessage(ctx context.Context, key string, ttl time.Duration) (bool, error) {
+	var claimed bool
+	err := s.pool.QueryRow(ctx, `INSERT INTO message_claims (key, expires_at) VALUES ($1, now() + $2::interval)
+		ON CONFLICT (key) DO UPDATE SET claimed_at = now(), expires_at = excluded.expires_at, done = false, result = NULL
+			WHERE message_claims.expires_at <= now()
+		RETURNING true`, key, ttl).Scan(&claimed)
+	if isNoRows(err) {
+		return false, nil
+	}
+	if err != nil {
+		return false, fmt.Errorf("postgres: claim message %q: %w", key, err)
+	}
+	return claimed, nil
+}
+
+// FinishMessage stores the result of a claimed message.
+func (s *Store) FinishMessage(ctx context.Context, key string, result []byte) error {
+	if result == nil {
+		result = []byte{}
+	}
+	tag, err := s.pool.Exec(ctx, "UPDATE message_claims SET done = true, result = $2 WHERE key = $1", key, result)
+	if err != nil {
+		return fmt.Errorf("postgres: finish message %q: %w", key, err)
+	}
+	if tag.RowsAffected() == 0 {
+		return notFound("finish message", key, state.ErrNotFound)
+	}
+	return nil
+}
+
+// MessageResult returns the result of a message: done is false while it is being computed.
+func (s *Store) MessageResult(ctx context.Context, key string) (result []byte, done bool, err error) {
+	err = s.pool.QueryRow(ctx, `SELECT result, done FROM message_claims
+		WHERE key = $1 AND expires_at > now()`, key).Scan(&result, &done)
+	if isNoRows(err) {
+		return nil, false, notFound("message result", key, state.ErrNotFound)
+	}
+	if err != nil {
+		return nil, false, fmt.Errorf("postgres: message result %q: %w", key, err)
+	}
+	return result, done, nil
+}
+
+// RecordUnanswered logs a refused or low-confidence question.
+func (s *Store) RecordUnanswered(ctx context.Context, u state.Unanswered) error {
+	var at any // NULL: the database's now()
+	if !u.At.IsZero() {
+		at = u.At
+	}
+	_, err := s.pool.Exec(ctx, `INSERT INTO unanswered (question, region, best_score, refused, at)
+		VALUES ($1, $2, $3, $4, coalesce($5::timestamptz, now()))`, u.Question, u.Region, u.BestScore, u.Refused, at)
+	if err != nil {
+		return fmt.Errorf("postgres: record unanswered: %w", err)
+	}
+	return nil
+}
+
+// ListUnanswered returns recorded questions, newest first, at most limit (<= 0: all).
+func (s *Store) ListUnanswered(ctx context.Context, limit int) ([]state.Unanswered, error) {
+	var lim any // NULL: LIMIT ALL
+	if limit > 0 {
+		lim = limit
+	}
+	rows, err := s.pool.Query(ctx, `SELECT question, region, best_score, refused, at FROM unanswered
+		ORDER BY at DESC, id DESC LIMIT $1`, lim)
+	if err != nil {
+		return nil, fmt.Errorf("postgres: list unanswered: %w", err)
+	}
+	out, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (state.Unanswered, error) {
+		var u state.Unanswered
+		err := r.Scan(&u.Question, &u.Region, &u.BestScore, &u.Refused, &u.At)
+		return u, err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("postgres: list unanswered: %w", err)
+	}
+	return out, nil
+}
+
+// PurgeExpired deletes expired sessions, cached values and message claims,
+// which reads already ignore; call it periodically to bound the tables.
+func (s *Store) PurgeExpired(ctx context.Context) (int64, error) {
+	var n int64
+	for _, table := range []string{"sessions", "kv", "message_claims"} {
+		tag, err := s.pool.Exec(ctx, "DELETE FROM "+table+" WHERE expires_at <= now()")
+		if err != nil {
+			return n, fmt.Errorf("postgres: purge expired %s: %w", table, err)
+		}
+		n += tag.RowsAffected()
+	}
+	return n, nil
+}
