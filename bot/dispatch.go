@@ -1,0 +1,117 @@
+package bot
+
+import (
+	"context"
+	"strconv"
+	"strings"
+
+	"github.com/silenceper/wechat/v2/officialaccount/message"
+)
+
+// Messages users see. Short, polite, in Chinese.
+const (
+	textWelcome = "您好，欢迎关注！我可以帮您查询各级政府的惠企政策，直接发文字或语音提问即可，例如：\n" +
+		"1. 小微企业续贷怎么办？\n2. 商标和专利可以质押贷款吗？\n3. 小微企业第一次贷款有什么支持？\n" +
+		"需要人工服务请发送“人工”。"
+	textVoiceUnclear = "抱歉，没有听清您的语音，请用文字输入您的问题。"
+	textUnsupported  = "暂时只能回答文字或语音提问，请用文字描述您想了解的政策问题。"
+	textEmpty        = "请输入您想了解的政策问题，例如：小微企业续贷怎么办？"
+	textMenuUnknown  = "该菜单暂未配置问题，请直接输入您的问题。"
+	textRateLimited  = "您的提问有点频繁，请稍等一分钟后再问。"
+	textFailed       = "抱歉，系统暂时无法回答，请稍后再试。"
+	textPlaceholder  = "正在查询，请稍候…\n如稍后未收到回答，请发送“继续”获取。"
+	textNothingToGet = "暂时没有待取的回答，请直接输入您的问题。"
+)
+
+// delivery is what one POST from WeChat came to.
+type delivery struct {
+	typ       string // metric label: text, voice, image, event, other
+	outcome   string // metric label
+	key       string // message key, when the message is deduplicated
+	openid    string
+	reply     *message.Reply // nil: reply "success"
+	malformed bool
+}
+
+func textReply(s string) *message.Reply {
+	return &message.Reply{MsgType: message.MsgTypeText, MsgData: message.NewText(s)}
+}
+
+// handle routes one parsed message.
+func (h *Handler) handle(ctx context.Context, m *message.MixMessage) delivery {
+	d := delivery{typ: messageType(m.MsgType), openid: string(m.FromUserName)}
+	if d.openid == "" || m.MsgType == "" {
+		d.malformed = true
+		return d
+	}
+	d.key = messageKey(m)
+	switch m.MsgType {
+	case message.MsgTypeText:
+		h.handleText(ctx, m, strings.TrimSpace(m.Content), &d)
+	case message.MsgTypeVoice:
+		if q := strings.TrimSpace(m.Recognition); q != "" {
+			h.handleText(ctx, m, q, &d)
+		} else {
+			d.reply, d.outcome = textReply(textVoiceUnclear), "unrecognized"
+		}
+	case message.MsgTypeEvent:
+		h.handleEvent(ctx, m, &d)
+	default:
+		d.reply, d.outcome = textReply(textUnsupported), "unsupported"
+	}
+	return d
+}
+
+func (h *Handler) handleText(ctx context.Context, m *message.MixMessage, text string, d *delivery) {
+	switch command(text) {
+	case "":
+		d.reply, d.outcome = textReply(textEmpty), "empty"
+	case "人工", "转人工", "人工客服", "转人工客服":
+		d.reply = &message.Reply{MsgType: message.MsgTypeTransfer, MsgData: message.NewTransferCustomer("")}
+		d.outcome = "transfer"
+	case "继续":
+		h.once(ctx, d, h.takePending(d.openid))
+	default:
+		h.once(ctx, d, h.ask(d.openid, text))
+	}
+}
+
+func (h *Handler) handleEvent(ctx context.Context, m *message.MixMessage, d *delivery) {
+	switch m.Event {
+	case message.EventSubscribe:
+		d.reply, d.outcome = textReply(textWelcome), "welcome"
+	case message.EventClick:
+		q, ok := h.cfg.MenuQuestions[m.EventKey]
+		if !ok {
+			d.reply, d.outcome = textReply(textMenuUnknown), "unknown_menu"
+			return
+		}
+		h.once(ctx, d, h.ask(d.openid, q))
+	default: // unsubscribe, VIEW, location reports…: nothing to say
+		d.outcome = "ignored"
+	}
+}
+
+// command normalises a short text for matching commands: voice recognition
+// and habits add trailing punctuation.
+func command(s string) string {
+	return strings.TrimRight(strings.TrimSpace(s), "。.！!？?～~ ")
+}
+
+// messageKey identifies a message across WeChat's retries: MsgId for
+// messages, sender and creation time for events (which have no MsgId).
+func messageKey(m *message.MixMessage) string {
+	account := string(m.ToUserName)
+	if m.MsgID != 0 {
+		return "wechat:" + account + ":msg:" + strconv.FormatInt(m.MsgID, 10)
+	}
+	return "wechat:" + account + ":evt:" + string(m.FromUserName) + ":" + strconv.FormatInt(m.CreateTime, 10)
+}
+
+func messageType(t message.MsgType) string {
+	switch t {
+	case message.MsgTypeText, message.MsgTypeVoice, message.MsgTypeImage, message.MsgTypeEvent:
+		return string(t)
+	}
+	return "other"
+}
