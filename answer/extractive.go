@@ -2,6 +2,7 @@ package answer
 
 import (
 	"context"
+	"math"
 	"sort"
 	"strconv"
 	"strings"
@@ -16,6 +17,10 @@ import (
 // "原文" follow-up away).
 const maxClauseRunes = 300
 
+// sentenceShare is the share of the best sentence's overlap another
+// sentence needs to be quoted, and another clause to be cited.
+const sentenceShare = 0.6
+
 // Extractive is the offline generator: it quotes, from the best clauses, the
 // sentences that answer the question, in their original order. Every claim
 // it makes is a sentence of the corpus.
@@ -23,16 +28,19 @@ type Extractive struct{}
 
 var _ Generator = Extractive{}
 
-// Generate cites the first hit and every further hit with at least one
-// sentence sharing a term with the question. It never fails; with no hits it
-// returns an empty Draft.
+// Generate cites the first hit and every further hit whose best sentence
+// shares about as much with the question as the first hit's best does. It
+// never fails; with no hits it returns an empty Draft.
 func (Extractive) Generate(_ context.Context, question string, hits []retrieval.Hit) (Draft, error) {
 	terms := segment.Query(question)
 	var d Draft
 	var paras []string
+	first := 0.0
 	for i, h := range hits {
-		quote, matched := quoteClause(h, terms)
-		if i > 0 && (quote == "" || !matched) {
+		quote, best := quoteClause(h, terms)
+		if i == 0 {
+			first = best
+		} else if quote == "" || best == 0 || best < sentenceShare*first {
 			continue
 		}
 		d.Cited = append(d.Cited, i)
@@ -44,26 +52,53 @@ func (Extractive) Generate(_ context.Context, question string, hits []retrieval.
 	return d, nil
 }
 
-// quoteClause returns the clause's sentences that share terms with the
-// question, in order and within maxClauseRunes, and whether any did; when
-// none does (a purely semantic hit) it returns the clause's opening.
-func quoteClause(h retrieval.Hit, terms []segment.Term) (string, bool) {
+// quoteClause returns the clause's sentences that answer the question, in
+// order and within maxClauseRunes, and the best sentence's overlap with the
+// question; when no sentence shares a term (a purely semantic hit) it
+// returns the clause's opening and 0.
+func quoteClause(h retrieval.Hit, terms []segment.Term) (string, float64) {
 	sents := sentences(h.Clause.Text)
 	// The title often opens the text ("加强信贷支持。…"): the citation names it already.
 	if len(sents) > 1 && strings.TrimRight(sents[0], "。；;！？!? ") == strings.TrimSpace(h.Clause.Title) {
 		sents = sents[1:]
 	}
 	if len(sents) == 0 {
-		return "", false
+		return "", 0
 	}
 	type scored struct {
 		i     int
 		score float64
 	}
-	var ranked []scored
+	sentTerms := make([]map[string]bool, len(sents))
+	df := map[string]int{}
 	for i, s := range sents {
-		if sc := overlap(s, terms); sc > 0 {
-			ranked = append(ranked, scored{i, sc})
+		sentTerms[i] = map[string]bool{}
+		for _, t := range segment.Terms(s) {
+			if !sentTerms[i][t] {
+				sentTerms[i][t] = true
+				df[t]++
+			}
+		}
+	}
+	// Within the clause, a term every sentence shares (企业) tells the
+	// sentences apart less than one only the answering sentence has (续贷).
+	var all []scored
+	top, best := 0.0, 0.0
+	for i := range sents {
+		sc, raw := 0.0, 0.0
+		for _, t := range terms {
+			if sentTerms[i][t.Text] {
+				raw += t.Weight
+				sc += t.Weight * math.Log(1+float64(len(sents))/float64(df[t.Text]))
+			}
+		}
+		all = append(all, scored{i, sc})
+		top, best = max(top, sc), max(best, raw)
+	}
+	var ranked []scored
+	for _, r := range all {
+		if r.score > 0 && r.score >= sentenceShare*top {
+			ranked = append(ranked, r)
 		}
 	}
 	matched := len(ranked) > 0
@@ -93,24 +128,7 @@ func quoteClause(h retrieval.Hit, terms []segment.Term) (string, bool) {
 	for _, i := range keep {
 		b.WriteString(sents[i])
 	}
-	return truncate(b.String(), maxClauseRunes), matched
-}
-
-// overlap scores a sentence by the weights of the question terms it
-// contains. Terms are bigrams plus whole dictionary words, so a longer
-// shared phrase scores more; synonyms count less than the asker's own words.
-func overlap(sentence string, terms []segment.Term) float64 {
-	have := map[string]bool{}
-	for _, t := range segment.Terms(sentence) {
-		have[t] = true
-	}
-	score := 0.0
-	for _, t := range terms {
-		if have[t.Text] {
-			score += t.Weight
-		}
-	}
-	return score
+	return truncate(b.String(), maxClauseRunes), best
 }
 
 // sentences splits text after each 。；！？!?; keeping the delimiter, and at
