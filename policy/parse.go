@@ -1,0 +1,447 @@
+// The parser turns a policy document — plain text, Markdown (the LawRefBook
+// law files) or an HTML page, in UTF-8 or GBK/GB18030 — into a Document of
+// citable clauses.
+//
+// Approach, in passes over lines rather than one grammar, because real files
+// mix website chrome, wrapped titles and inconsistent numbering:
+//
+//  1. decode: detect the encoding, drop a BOM, normalise line endings; HTML is
+//     reduced to block-structured text and Markdown heading marks are removed.
+//  2. clean: trim each line and drop website chrome (a list of patterns).
+//  3. mark: date lines, the signature lines above them, and the title block
+//     at the top are found first so they never become clause text.
+//  4. structure: numbered lines are headings with a fixed rank (第X章 > 第X节 >
+//     第X条 > 一、 > （一） > 1. > （1））; a heading is accepted only when its number
+//     continues the numbering of its level, so 2、3、4月 or a cross-reference is
+//     text. Headings form a tree; the clauses are the nodes that have a body. A
+//     heading carrying its own body (an article, or 四、在疫情防控期间…) is a
+//     clause whose lower-ranked items are enumerations kept in its text.
+//  5. finish: agency notes are cut out of each clause's text into Agencies,
+//     closing remarks after the last clause are dropped, and the metadata
+//     (title, 文号, issuer, date, region, kind) is read from the title block,
+//     the law header and the signature.
+//
+// Full-width and ASCII punctuation are equivalent when matching; clause text
+// keeps the characters as printed and labels are canonical (（四）).
+package policy
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"unicode/utf8"
+)
+
+// ParseFile reads and parses one document file.
+func ParseFile(path string) (*Document, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("parse %s: %w", path, err)
+	}
+	doc, err := Parse(filepath.Base(path), data)
+	if err != nil {
+		return nil, err
+	}
+	doc.Source = path
+	return doc, nil
+}
+
+// Parse parses one document; name is its file name, which gives the document
+// ID and, by extension (.md, .txt, .html, .htm), the format.
+func Parse(name string, data []byte) (*Document, error) {
+	text, err := decode(data)
+	if err != nil {
+		return nil, fmt.Errorf("parse %s: %w", name, err)
+	}
+	ext := strings.ToLower(filepath.Ext(name))
+	isHTML := ext == ".html" || ext == ".htm" || (ext != ".md" && looksLikeHTML(text))
+	if isHTML {
+		text = htmlToText(text)
+	}
+	isMarkdown := !isHTML && (ext == ".md" || strings.Contains(text, "<!-- INFO END -->") || strings.HasPrefix(strings.TrimSpace(text), "# "))
+
+	src := splitLines(text, isMarkdown)
+	if len(src.lines) == 0 {
+		return nil, fmt.Errorf("parse %s: %w", name, ErrEmpty)
+	}
+	doc := &Document{ID: DocumentID(name), Source: name}
+	p := &parser{doc: doc, src: src}
+	p.run()
+	if len(doc.Clauses) == 0 {
+		return nil, fmt.Errorf("parse %s: %w", name, ErrNoClauses)
+	}
+	return doc, nil
+}
+
+var reIDUnsafe = regexp.MustCompile(`[^a-z0-9_-]`)
+
+// DocumentID derives a document's ID from its file name: the base name
+// without extension, lower-cased, with characters outside [a-z0-9_-] as '-'.
+func DocumentID(name string) string {
+	base := filepath.Base(name)
+	base = strings.TrimSuffix(base, filepath.Ext(base))
+	id := reIDUnsafe.ReplaceAllString(strings.ToLower(base), "-")
+	if strings.Trim(id, "-") == "" {
+		return "doc"
+	}
+	return id
+}
+
+// source is the cleaned text of a document as lines, with what the format
+// itself says about it.
+type source struct {
+	lines   []string
+	mdTitle string   // the Markdown "# " title
+	header  []string // Markdown lines before <!-- INFO END -->: dates of passing and amendment
+}
+
+func splitLines(text string, markdown bool) source {
+	var s source
+	raw := strings.Split(text, "\n")
+	if markdown {
+		if end := indexOf(raw, "<!-- INFO END -->"); end >= 0 {
+			for _, l := range raw[:end] {
+				l = cleanLine(l)
+				if strings.HasPrefix(l, "# ") && s.mdTitle == "" {
+					s.mdTitle = strings.TrimSpace(l[2:])
+					continue
+				}
+				if l != "" {
+					s.header = append(s.header, l)
+				}
+			}
+			raw = raw[end+1:]
+		}
+	}
+	for _, l := range raw {
+		l = cleanLine(l)
+		if markdown {
+			if strings.HasPrefix(l, "#") {
+				h := strings.TrimSpace(strings.TrimLeft(l, "#"))
+				if strings.HasPrefix(l, "# ") && s.mdTitle == "" {
+					s.mdTitle = h
+					continue
+				}
+				l = h
+			}
+			if strings.HasPrefix(l, "<!--") && strings.HasSuffix(l, "-->") {
+				continue
+			}
+		}
+		if l = stripChrome(l); l != "" {
+			s.lines = append(s.lines, l)
+		}
+	}
+	return s
+}
+
+func indexOf(lines []string, want string) int {
+	for i, l := range lines {
+		if strings.TrimSpace(l) == want {
+			return i
+		}
+	}
+	return -1
+}
+
+// Line roles decided before the structure pass.
+const (
+	roleText = iota
+	roleTitle
+	roleMeta      // 文号, 索引号 and similar fields of the title block
+	roleSignature // issuer lines of a signature, 代章, 特此通知
+	roleDate      // a line that is only a date
+)
+
+type parser struct {
+	doc   *Document
+	src   source
+	roles []int
+
+	leadFirst bool // the document says 列第一位者为牵头单位
+}
+
+func (p *parser) run() {
+	lines := p.src.lines
+	p.roles = make([]int, len(lines))
+	p.markSignatures()
+	p.markTitleBlock()
+	for _, l := range lines {
+		if strings.Contains(l, "列第一位者为牵头单位") {
+			p.leadFirst = true
+		}
+	}
+	root := p.buildTree()
+	p.emit(root)
+	p.readMeta()
+}
+
+var (
+	reClosing  = regexp.MustCompile(`^(以上|上述|本通知|本意见|本措施|本政策|本办法|本细则|本实施|本规定|本方案|特此|各地|各级|各单位|各有关|国家、|国家和|如国家|中央、|此前|执行中|请各)`)
+	reFormula  = regexp.MustCompile(`^特此(通知|公告|函告|批复)[。.]?$`)
+	reAttach   = regexp.MustCompile(`^附件\s*[0-9０-９一二三四五六七八九十]*\s*[:：.．]?`)
+	reDaizhang = regexp.MustCompile(`^[（(][^（）()]{2,40}(代章|印章|盖章)[）)]$`)
+)
+
+// markSignatures marks date lines and the issuer lines just above them.
+func (p *parser) markSignatures() {
+	lines := p.src.lines
+	for i, l := range lines {
+		if reFormula.MatchString(l) {
+			p.roles[i] = roleSignature
+			continue
+		}
+		if _, ok := dateLine(l); !ok {
+			continue
+		}
+		p.roles[i] = roleDate
+		for j := i - 1; j >= 0 && j >= i-6; j-- {
+			if p.roles[j] != roleText || !(isOrgLine(lines[j]) || reDaizhang.MatchString(lines[j])) {
+				break
+			}
+			p.roles[j] = roleSignature
+		}
+	}
+}
+
+// node is a heading and what follows it up to the next heading.
+type node struct {
+	h        heading
+	part     string // set on part nodes (unnumbered title before a numbering restart)
+	title    string
+	inline   string   // body printed on the heading line
+	body     []string // following paragraphs
+	isBody   bool     // the heading line is itself a clause
+	children []*node
+	last     map[int]int // highest number seen per rank among children
+}
+
+func (n *node) pathElem() string {
+	switch {
+	case n.part != "":
+		return n.part
+	case n.h.rank == rankChapter || n.h.rank == rankSection:
+		if n.h.rest != "" {
+			return n.h.label + " " + n.h.rest
+		}
+		return n.h.label
+	case n.title != "":
+		return n.h.label + n.title
+	}
+	return n.h.label
+}
+
+// buildTree sorts lines into a heading tree. Lines before the first heading
+// (title block, addressee, preamble, a wrapping notice) are not clauses.
+func (p *parser) buildTree() *node {
+	lines := p.src.lines
+	root := &node{h: heading{rank: -1}, last: map[int]int{}}
+	stack := []*node{root}
+	global := map[int]int{} // last number per rank in the whole document, for numbering continued across parents
+	topRank := -1
+	seenHeading := false
+	var prevText *struct {
+		n   *node
+		idx int
+	}
+	for i, l := range lines {
+		if p.roles[i] == roleDate || p.roles[i] == roleSignature {
+			continue
+		}
+		cur := stack[len(stack)-1]
+		if seenHeading && reAttach.MatchString(l) {
+			p.doc.Warnings = append(p.doc.Warnings, fmt.Sprintf("attachments after line %d not parsed: %s", i+1, truncate(l, 30)))
+			break
+		}
+		if h, ok := matchHeading(l); ok && p.roles[i] != roleTitle {
+			// A clause that is a body by itself keeps lower-ranked items as
+			// enumerations (an article's （一）（二）).
+			if cur != root && cur.isBody && h.rank > cur.h.rank {
+				cur.body = append(cur.body, l)
+				prevText = nil
+				continue
+			}
+			depth := len(stack)
+			for depth > 1 && stack[depth-1].h.rank >= h.rank {
+				depth--
+			}
+			parent := stack[depth-1]
+			prev := parent.last[h.rank]
+			accept := false
+			restart := false
+			switch {
+			case prev == 0:
+				accept = h.num == 1 || h.num == global[h.rank]+1
+			case h.num > prev && h.num <= prev+5:
+				accept = true
+			case h.num == 1 && h.rank == topRank && prevText != nil && isShortHeading(lines[prevText.idx]):
+				accept, restart = true, true
+			}
+			if h.rank == rankArticle && global[h.rank] > 0 && h.num <= global[h.rank] {
+				accept = false
+			}
+			if accept {
+				if restart {
+					// The short line before the restart names a new part.
+					pn := prevText.n
+					pn.body = pn.body[:len(pn.body)-1]
+					part := &node{h: heading{rank: rankPart}, part: lines[prevText.idx], last: map[int]int{}}
+					root.children = append(root.children, part)
+					stack = []*node{root, part}
+					parent = part
+					depth = 2
+					global = map[int]int{}
+				}
+				if topRank < 0 {
+					topRank = h.rank
+				}
+				n := &node{h: h, last: map[int]int{}}
+				n.title, n.inline = splitLead(h.rest)
+				if h.rank == rankChapter || h.rank == rankSection {
+					n.title = h.rest
+				} else {
+					n.isBody = h.rank == rankArticle || n.inline != ""
+				}
+				parent.children = append(parent.children, n)
+				parent.last[h.rank] = h.num
+				global[h.rank] = h.num
+				stack = append(stack[:depth], n)
+				seenHeading = true
+				prevText = nil
+				continue
+			}
+		}
+		if !seenHeading {
+			continue // preamble
+		}
+		cur.body = append(cur.body, l)
+		prevText = &struct {
+			n   *node
+			idx int
+		}{cur, i}
+	}
+	if !seenHeading {
+		p.paragraphs(root)
+	}
+	return root
+}
+
+// paragraphs makes one node per paragraph for a document without numbering;
+// short heading-like lines become the title of the paragraph after them.
+func (p *parser) paragraphs(root *node) {
+	var title []string
+	for i, l := range p.src.lines {
+		if p.roles[i] != roleText || isAddressee(l) {
+			continue
+		}
+		if isShortHeading(l) && utf8.RuneCountInString(l) <= 25 {
+			title = append(title, l)
+			continue
+		}
+		n := &node{h: heading{rank: rankPart}, body: []string{l}}
+		if len(title) > 0 {
+			n.title = strings.Join(title, " ")
+			n.part = n.title
+			title = nil
+		}
+		root.children = append(root.children, n)
+	}
+	if len(title) > 0 && len(root.children) == 0 {
+		// Only short lines: each is its own clause rather than nothing.
+		for _, t := range title {
+			root.children = append(root.children, &node{h: heading{rank: rankPart}, body: []string{t}})
+		}
+	}
+}
+
+// emit turns the tree into clauses in document order.
+func (p *parser) emit(root *node) {
+	p.trimTrailing(root)
+	var walk func(n *node, path []string)
+	walk = func(n *node, path []string) {
+		if n != root {
+			if e := n.pathElem(); e != "" {
+				path = append(path[:len(path):len(path)], e)
+			}
+			var paras []string
+			if n.inline != "" {
+				paras = append(paras, n.inline)
+			}
+			paras = append(paras, n.body...)
+			if len(paras) == 0 && len(n.children) == 0 && n.part == "" {
+				// A numbered line with nothing under it: its own text is the body.
+				paras = []string{strings.TrimSpace(n.h.rest)}
+			}
+			if len(paras) > 0 {
+				p.addClause(n, path, paras)
+			}
+		}
+		for _, c := range n.children {
+			walk(c, path)
+		}
+	}
+	walk(root, nil)
+}
+
+func (p *parser) addClause(n *node, path []string, paras []string) {
+	text, agencies, lead := p.extractAgencies(paras)
+	if text == "" {
+		if len(agencies) == 0 {
+			return
+		}
+		// A note with nothing else: keep the note itself rather than lose it.
+		text = strings.Join(paras, "\n")
+	}
+	label := n.h.label
+	if n.h.rank == rankPart {
+		label = ""
+	}
+	c := Clause{
+		ID:           fmt.Sprintf("%s#%d", p.doc.ID, len(p.doc.Clauses)+1),
+		Label:        label,
+		Path:         append([]string{}, path...),
+		Title:        n.title,
+		Text:         text,
+		Agencies:     agencies,
+		LeadAgencies: lead,
+	}
+	if c.Agencies == nil {
+		c.Agencies = []string{}
+	}
+	if c.Path == nil {
+		c.Path = []string{}
+	}
+	p.doc.Clauses = append(p.doc.Clauses, c)
+}
+
+// trimTrailing drops the closing remarks that follow the last clause when
+// that clause is complete on its heading line: text after its agency note
+// or starting like 以上政策… / 本通知自… belongs to the document, not to it.
+func (p *parser) trimTrailing(root *node) {
+	n := root
+	for len(n.children) > 0 {
+		n = n.children[len(n.children)-1]
+	}
+	if n == root || !n.isBody || n.h.rank == rankArticle {
+		return
+	}
+	prevNote := n.inline != "" && hasAgencyNote(n.inline)
+	for i, para := range n.body {
+		if prevNote || reClosing.MatchString(para) {
+			p.doc.Warnings = append(p.doc.Warnings, fmt.Sprintf("closing text after the last clause not kept: %s", truncate(para, 30)))
+			n.body = n.body[:i]
+			return
+		}
+		prevNote = hasAgencyNote(para)
+	}
+}
+
+func truncate(s string, n int) string {
+	r := []rune(s)
+	if len(r) <= n {
+		return s
+	}
+	return string(r[:n]) + "…"
+}
