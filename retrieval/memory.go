@@ -1,0 +1,494 @@
+package retrieval
+
+import (
+	"cmp"
+	"context"
+	"fmt"
+	"math"
+	"slices"
+	"sync"
+	"time"
+
+	"policybot/policy"
+)
+
+// MemoryStore is the in-process Store: documents, an inverted index with
+// BM25 and exact cosine search over all clause vectors. It is built at
+// start-up from the corpus folders (a few thousand clauses fit easily) and is
+// safe for concurrent use; a replaced document swaps under the write lock,
+// so readers see the old or the new version, never half.
+type MemoryStore struct {
+	mu       sync.RWMutex
+	docs     map[string]*memDoc
+	slots    []*memClause // by memClause.slot; nil when free
+	free     []int
+	postings map[string][]posting
+	df       map[string]int // active clauses containing each term
+	active   int            // active clauses
+	totalLen int            // terms in active clauses
+	model    Model
+	cache    map[string]map[string][]float32 // model name → text hash → vector
+}
+
+var _ Store = (*MemoryStore)(nil)
+
+type memDoc struct {
+	doc     StoredDocument
+	clauses []*memClause
+}
+
+type memClause struct {
+	doc  *memDoc
+	c    IndexedClause
+	slot int
+	norm float64 // L2 norm of the embedding, 0 for none
+}
+
+type posting struct {
+	cl *memClause
+	tf int32
+}
+
+// NewMemoryStore returns an empty store.
+func NewMemoryStore() *MemoryStore {
+	return &MemoryStore{
+		docs:     map[string]*memDoc{},
+		postings: map[string][]posting{},
+		df:       map[string]int{},
+		cache:    map[string]map[string][]float32{},
+	}
+}
+
+// Ping always succeeds: the store is in process.
+func (s *MemoryStore) Ping(ctx context.Context) error { return ctx.Err() }
+
+// Documents lists every document, newest (by date) first.
+func (s *MemoryStore) Documents(ctx context.Context) ([]StoredDocument, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, fmt.Errorf("memory documents: %w", err)
+	}
+	s.mu.RLock()
+	out := make([]StoredDocument, 0, len(s.docs))
+	for _, d := range s.docs {
+		out = append(out, d.doc)
+	}
+	s.mu.RUnlock()
+	slices.SortFunc(out, func(a, b StoredDocument) int {
+		if c := cmp.Compare(b.Date, a.Date); c != 0 {
+			return c
+		}
+		return cmp.Compare(a.ID, b.ID)
+	})
+	return out, nil
+}
+
+// Document returns one document with its clauses in order.
+func (s *MemoryStore) Document(ctx context.Context, id string) (StoredDocument, []policy.Clause, error) {
+	if err := ctx.Err(); err != nil {
+		return StoredDocument{}, nil, fmt.Errorf("memory document %s: %w", id, err)
+	}
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	d, ok := s.docs[id]
+	if !ok {
+		return StoredDocument{}, nil, fmt.Errorf("memory document %s: %w", id, ErrNotFound)
+	}
+	cs := make([]policy.Clause, len(d.clauses))
+	for i, c := range d.clauses {
+		cs[i] = c.c.Clause
+	}
+	return d.doc, cs, nil
+}
+
+// ReplaceDocument stores doc and its clauses, replacing an earlier version,
+// and caches each clause embedding under the store's model.
+func (s *MemoryStore) ReplaceDocument(ctx context.Context, doc StoredDocument, clauses []IndexedClause) error {
+	if err := ctx.Err(); err != nil {
+		return fmt.Errorf("memory replace %s: %w", doc.ID, err)
+	}
+	if doc.ID == "" {
+		return fmt.Errorf("memory replace: document without id")
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for i, c := range clauses {
+		if s.model.Dimensions > 0 && c.Embedding != nil && len(c.Embedding) != s.model.Dimensions {
+			return fmt.Errorf("memory replace %s: clause %d has %d dimensions, the store's model %s has %d",
+				doc.ID, i, len(c.Embedding), s.model.Name, s.model.Dimensions)
+		}
+	}
+	if doc.Status == "" {
+		doc.Status = StatusActive
+	}
+	if doc.IngestedAt.IsZero() {
+		doc.IngestedAt = time.Now()
+	}
+	doc.ClauseCount = len(clauses)
+	if old, ok := s.docs[doc.ID]; ok {
+		s.unindex(old)
+	}
+	d := &memDoc{doc: doc, clauses: make([]*memClause, len(clauses))}
+	cache := s.cache[s.model.Name]
+	if cache == nil {
+		cache = map[string][]float32{}
+		s.cache[s.model.Name] = cache
+	}
+	for i, c := range clauses {
+		c.Terms = slices.Clone(c.Terms)
+		c.Embedding = slices.Clone(c.Embedding)
+		mc := &memClause{doc: d, c: c, norm: l2(c.Embedding)}
+		d.clauses[i] = mc
+		if c.TextHash != "" && c.Embedding != nil {
+			cache[c.TextHash] = c.Embedding
+		}
+	}
+	s.docs[doc.ID] = d
+	s.index(d)
+	return nil
+}
+
+// RemoveDocument deletes a document and its clauses.
+func (s *MemoryStore) RemoveDocument(ctx context.Context, id string) error {
+	if err := ctx.Err(); err != nil {
+		return fmt.Errorf("memory remove %s: %w", id, err)
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	d, ok := s.docs[id]
+	if !ok {
+		return fmt.Errorf("memory remove %s: %w", id, ErrNotFound)
+	}
+	s.unindex(d)
+	delete(s.docs, id)
+	return nil
+}
+
+// SetStatus retires or re-activates a document.
+func (s *MemoryStore) SetStatus(ctx context.Context, id, status string) error {
+	if err := ctx.Err(); err != nil {
+		return fmt.Errorf("memory set status %s: %w", id, err)
+	}
+	if status != StatusActive && status != StatusRetired {
+		return fmt.Errorf("memory set status %s: unknown status %q", id, status)
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	d, ok := s.docs[id]
+	if !ok {
+		return fmt.Errorf("memory set status %s: %w", id, ErrNotFound)
+	}
+	if d.doc.Status == status {
+		return nil
+	}
+	if status == StatusActive {
+		d.doc.Status = status
+		s.count(d, +1)
+	} else {
+		s.count(d, -1)
+		d.doc.Status = status
+	}
+	return nil
+}
+
+// Model reports the embedding model of the stored vectors.
+func (s *MemoryStore) Model(ctx context.Context) (Model, error) {
+	if err := ctx.Err(); err != nil {
+		return Model{}, fmt.Errorf("memory model: %w", err)
+	}
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	return s.model, nil
+}
+
+// SetModel records the embedding model.
+func (s *MemoryStore) SetModel(ctx context.Context, m Model) error {
+	if err := ctx.Err(); err != nil {
+		return fmt.Errorf("memory set model: %w", err)
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.model = m
+	return nil
+}
+
+// CachedEmbeddings returns the cached embeddings of model for the hashes it has.
+func (s *MemoryStore) CachedEmbeddings(ctx context.Context, model string, textHashes []string) (map[string][]float32, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, fmt.Errorf("memory cached embeddings: %w", err)
+	}
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	out := map[string][]float32{}
+	cache := s.cache[model]
+	for _, h := range textHashes {
+		if v, ok := cache[h]; ok {
+			out[h] = slices.Clone(v)
+		}
+	}
+	return out, nil
+}
+
+// VectorSearch returns the K active clauses of highest cosine with q.Vector.
+func (s *MemoryStore) VectorSearch(ctx context.Context, q Query) ([]Candidate, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, fmt.Errorf("memory vector search: %w", err)
+	}
+	qn := l2(q.Vector)
+	if qn == 0 || q.K <= 0 {
+		return nil, nil
+	}
+	regions := regionSet(q.Regions)
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	var top topK
+	top.k = q.K
+	for _, c := range s.slots {
+		if c == nil || c.norm == 0 || !s.searchable(c, regions) || len(c.c.Embedding) != len(q.Vector) {
+			continue
+		}
+		top.push(c, dot(c.c.Embedding, q.Vector)/(c.norm*qn))
+	}
+	return s.candidates(top.sorted(), true), nil
+}
+
+// BM25 parameters, the usual ones: they suit clauses of a few sentences.
+const (
+	bm25K1 = 1.2
+	bm25B  = 0.75
+)
+
+// LexicalSearch returns the K active clauses of highest BM25 for the
+// distinct q.Terms, with their cosine to q.Vector when it is set (the
+// searcher blends both for every candidate).
+func (s *MemoryStore) LexicalSearch(ctx context.Context, q Query) ([]Candidate, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, fmt.Errorf("memory lexical search: %w", err)
+	}
+	if q.K <= 0 || len(q.Terms) == 0 {
+		return nil, nil
+	}
+	regions := regionSet(q.Regions)
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	if s.active == 0 {
+		return nil, nil
+	}
+	scores := make([]float64, len(s.slots))
+	avg := float64(s.totalLen) / float64(s.active)
+	seen := make(map[string]bool, len(q.Terms))
+	for _, t := range q.Terms {
+		if seen[t] {
+			continue
+		}
+		seen[t] = true
+		df := s.df[t]
+		if df == 0 {
+			continue
+		}
+		idf := BM25IDF(s.active, df)
+		for _, p := range s.postings[t] {
+			if !s.searchable(p.cl, regions) {
+				continue
+			}
+			scores[p.cl.slot] += idf * BM25TF(float64(p.tf), float64(len(p.cl.c.Terms)), avg)
+		}
+	}
+	var top topK
+	top.k = q.K
+	for slot, sc := range scores {
+		if sc > 0 {
+			top.push(s.slots[slot], sc)
+		}
+	}
+	cands := s.candidates(top.sorted(), false)
+	if qn := l2(q.Vector); qn > 0 {
+		for i, sc := range top.items {
+			if sc.c.norm > 0 && len(sc.c.c.Embedding) == len(q.Vector) {
+				cands[i].Cosine = dot(sc.c.c.Embedding, q.Vector) / (sc.c.norm * qn)
+			}
+		}
+	}
+	return cands, nil
+}
+
+// TermStats returns the corpus statistics of the active clauses for terms.
+func (s *MemoryStore) TermStats(ctx context.Context, terms []string) (Stats, error) {
+	if err := ctx.Err(); err != nil {
+		return Stats{}, fmt.Errorf("memory term stats: %w", err)
+	}
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	st := Stats{Clauses: s.active, DF: make(map[string]int, len(terms))}
+	if s.active > 0 {
+		st.AvgLen = float64(s.totalLen) / float64(s.active)
+	}
+	for _, t := range terms {
+		st.DF[t] = s.df[t]
+	}
+	return st, nil
+}
+
+// BM25IDF is the (non-negative) BM25 inverse document frequency.
+func BM25IDF(n, df int) float64 {
+	return math.Log(1 + (float64(n)-float64(df)+0.5)/(float64(df)+0.5))
+}
+
+// BM25TF is BM25's saturated, length-normalised term frequency, in [0, k1+1).
+func BM25TF(tf, length, avgLen float64) float64 {
+	if avgLen <= 0 {
+		avgLen = 1
+	}
+	return tf * (bm25K1 + 1) / (tf + bm25K1*(1-bm25B+bm25B*length/avgLen))
+}
+
+func (s *MemoryStore) searchable(c *memClause, regions map[string]bool) bool {
+	return c.doc.doc.Status == StatusActive && (regions == nil || regions[c.doc.doc.Region])
+}
+
+func regionSet(rs []string) map[string]bool {
+	if rs == nil {
+		return nil
+	}
+	m := make(map[string]bool, len(rs))
+	for _, r := range rs {
+		m[r] = true
+	}
+	return m
+}
+
+func (s *MemoryStore) candidates(scored []scoredClause, withCosine bool) []Candidate {
+	out := make([]Candidate, len(scored))
+	for i, sc := range scored {
+		out[i] = Candidate{
+			Document: sc.c.doc.doc.Meta,
+			Clause:   sc.c.c.Clause,
+			Terms:    sc.c.c.Terms, // never mutated after ReplaceDocument
+		}
+		if withCosine {
+			out[i].Cosine = sc.score
+		}
+	}
+	return out
+}
+
+// index adds d's clauses to the slots and postings (s.mu held).
+func (s *MemoryStore) index(d *memDoc) {
+	for _, c := range d.clauses {
+		if n := len(s.free); n > 0 {
+			c.slot = s.free[n-1]
+			s.free = s.free[:n-1]
+			s.slots[c.slot] = c
+		} else {
+			c.slot = len(s.slots)
+			s.slots = append(s.slots, c)
+		}
+		for t, n := range termCounts(c.c.Terms) {
+			s.postings[t] = append(s.postings[t], posting{cl: c, tf: int32(n)})
+		}
+	}
+	if d.doc.Status == StatusActive {
+		s.count(d, +1)
+	}
+}
+
+// unindex removes d's clauses from the slots and postings (s.mu held).
+func (s *MemoryStore) unindex(d *memDoc) {
+	if d.doc.Status == StatusActive {
+		s.count(d, -1)
+	}
+	terms := map[string]bool{}
+	for _, c := range d.clauses {
+		for _, t := range c.c.Terms {
+			terms[t] = true
+		}
+		s.slots[c.slot] = nil
+		s.free = append(s.free, c.slot)
+	}
+	for t := range terms {
+		ps := slices.DeleteFunc(s.postings[t], func(p posting) bool { return p.cl.doc == d })
+		if len(ps) == 0 {
+			delete(s.postings, t)
+		} else {
+			s.postings[t] = ps
+		}
+	}
+}
+
+// count adds (sign +1) or subtracts (-1) d's clauses to the active statistics.
+func (s *MemoryStore) count(d *memDoc, sign int) {
+	for _, c := range d.clauses {
+		s.active += sign
+		s.totalLen += sign * len(c.c.Terms)
+		for t := range termCounts(c.c.Terms) {
+			s.df[t] += sign
+			if s.df[t] <= 0 {
+				delete(s.df, t)
+			}
+		}
+	}
+}
+
+func termCounts(terms []string) map[string]int {
+	m := make(map[string]int, len(terms))
+	for _, t := range terms {
+		m[t]++
+	}
+	return m
+}
+
+func dot(a, b []float32) float64 {
+	var d float32
+	for i, x := range a {
+		d += x * b[i]
+	}
+	return float64(d)
+}
+
+func l2(v []float32) float64 {
+	var n float64
+	for _, x := range v {
+		n += float64(x) * float64(x)
+	}
+	return math.Sqrt(n)
+}
+
+type scoredClause struct {
+	c     *memClause
+	score float64
+}
+
+// topK keeps the k best-scored clauses; ties go to the earlier document
+// order so results are deterministic.
+type topK struct {
+	k     int
+	items []scoredClause
+}
+
+func (t *topK) push(c *memClause, score float64) {
+	if len(t.items) < t.k {
+		t.items = append(t.items, scoredClause{c, score})
+		if len(t.items) == t.k {
+			slices.SortFunc(t.items, byScore)
+		}
+		return
+	}
+	last := t.items[len(t.items)-1]
+	if byScore(scoredClause{c, score}, last) >= 0 {
+		return
+	}
+	i, _ := slices.BinarySearchFunc(t.items, scoredClause{c, score}, byScore)
+	copy(t.items[i+1:], t.items[i:len(t.items)-1])
+	t.items[i] = scoredClause{c, score}
+}
+
+func (t *topK) sorted() []scoredClause {
+	slices.SortFunc(t.items, byScore)
+	return t.items
+}
+
+func byScore(a, b scoredClause) int {
+	if c := cmp.Compare(b.score, a.score); c != 0 {
+		return c
+	}
+	return cmp.Compare(a.c.c.ID, b.c.c.ID)
+}

@@ -1,0 +1,339 @@
+package retrieval
+
+import (
+	"cmp"
+	"context"
+	"errors"
+	"fmt"
+	"math"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+
+	"policybot/embeddings"
+	"policybot/policy"
+	"policybot/segment"
+)
+
+// EmbedText is what gets embedded for a clause: the document title, the
+// heading path and the clause text, so that a clause is found by what its
+// document and section are about, not only by its own sentences.
+func EmbedText(c policy.Clause, d policy.Meta) string {
+	var b strings.Builder
+	b.WriteString(d.Title)
+	b.WriteByte('\n')
+	for _, p := range c.Path {
+		b.WriteString(p)
+		b.WriteByte(' ')
+	}
+	if c.Title != "" && !slices.ContainsFunc(c.Path, func(p string) bool { return strings.Contains(p, c.Title) }) {
+		b.WriteString(c.Title)
+	}
+	b.WriteByte('\n')
+	b.WriteString(c.Text)
+	return b.String()
+}
+
+// ClauseTerms are the lexical terms stored for a clause: those of
+// EmbedText, i.e. the document title and heading path count as part of the
+// clause (once: repeating them drowned the clause's own words in documents
+// whose titles share the question's vocabulary).
+func ClauseTerms(c policy.Clause, d policy.Meta) []string {
+	return segment.Terms(EmbedText(c, d))
+}
+
+// Searcher runs hybrid searches over a Store. It is safe for concurrent use.
+type Searcher struct {
+	store         Store
+	emb           embeddings.Embedder
+	defaultRegion string
+	lex           *segment.Lexicon
+
+	mu        sync.Mutex
+	known     []string // core names of the document regions in the store
+	regionsOf map[string][]string
+	knownAt   time.Time
+}
+
+// NewSearcher returns a searcher over store embedding questions with emb;
+// requests without a region are asked from defaultRegion (empty: nowhere in
+// particular, so no jurisdiction preference unless the question names one).
+func NewSearcher(store Store, emb embeddings.Embedder, defaultRegion string) *Searcher {
+	return &Searcher{store: store, emb: emb, defaultRegion: defaultRegion, lex: segment.Default()}
+}
+
+// Tuning, measured on the dev sets with the local embedder (see the
+// integration test for the figures).
+const (
+	// candidatesK is how many candidates each of the vector and lexical
+	// searches proposes.
+	candidatesK = 60
+	// lexicalWeight is the share of the lexical score in the blend; the
+	// rest is the cosine.
+	lexicalWeight = 0.6
+	// Jurisdiction factors: a clause of the preferred place (the asker's
+	// region and its parents, or the place the question names) keeps its
+	// score; national clauses lose a little (a local measure is the more
+	// specific answer) and other places' clauses lose more.
+	nationalFactor  = 0.95
+	elsewhereFactor = 0.8
+	// regionCacheTTL bounds how stale the list of known document regions
+	// (used to notice places named in questions) may be.
+	regionCacheTTL = time.Minute
+)
+
+// MaxK bounds SearchRequest.K.
+const MaxK = 50
+
+// Search returns up to req.K hits, best first.
+//
+// Hit.Score is in [0, 1] and comparable across questions: it blends the
+// share of the question's term weight (IDF-weighted, synonyms counting
+// half) that the clause matches, where 1 means every question term occurs
+// about as often as in an average clause, with the cosine similarity of
+// question and clause embeddings, and multiplies by the jurisdiction
+// factor. With the local embedder a score below roughly 0.3 means the corpus
+// probably does not answer the question (see EvalReport for the measured
+// distributions).
+func (s *Searcher) Search(ctx context.Context, req SearchRequest) ([]Hit, error) {
+	k := min(max(req.K, 1), MaxK)
+	q := strings.TrimSpace(req.Query)
+	if q == "" {
+		return nil, errors.New("search: empty query")
+	}
+	terms := s.lex.Query(q)
+	vecs, err := s.emb.Embed(ctx, []string{s.lex.StripFiller(segment.Normalize(q))})
+	if err != nil {
+		return nil, fmt.Errorf("search: embed query: %w", err)
+	}
+	if len(vecs) != 1 {
+		return nil, fmt.Errorf("search: embed query: %d vectors for 1 text", len(vecs))
+	}
+	known, regionsOf, err := s.knownRegions(ctx)
+	if err != nil {
+		return nil, err
+	}
+	places := mentionedPlaces(q, known)
+	mentioned := len(places) > 0
+	if !mentioned {
+		region := req.Region
+		if region == "" {
+			region = s.defaultRegion
+		}
+		places = regionPlaces(region)
+	}
+
+	texts := make([]string, len(terms))
+	for i, t := range terms {
+		texts[i] = t.Text
+	}
+	queries := []Query{{Vector: vecs[0], Terms: texts, K: candidatesK}}
+	if len(places) > 0 {
+		// The preferred places' clauses compete among themselves too, so a
+		// local answer is never crowded out of the candidates by other
+		// regions' similar clauses.
+		regions := []string{policy.RegionNational}
+		for _, p := range places {
+			regions = append(regions, regionsOf[p]...)
+		}
+		queries = append(queries, Query{Vector: vecs[0], Terms: texts, K: candidatesK, Regions: regions})
+	}
+	cands := map[string]Candidate{}
+	for _, qq := range queries {
+		vs, err := s.store.VectorSearch(ctx, qq)
+		if err != nil {
+			return nil, fmt.Errorf("search: %w", err)
+		}
+		ls, err := s.store.LexicalSearch(ctx, qq)
+		if err != nil {
+			return nil, fmt.Errorf("search: %w", err)
+		}
+		for _, c := range vs {
+			cands[c.Clause.ID] = c
+		}
+		for _, c := range ls {
+			if _, ok := cands[c.Clause.ID]; !ok {
+				if c.Cosine == 0 {
+					// A store may propose lexical candidates without their
+					// cosine (MemoryStore fills it when Query.Vector is set);
+					// an exact 0 is rare enough to recompute.
+					c.Cosine = math.NaN()
+				}
+				cands[c.Clause.ID] = c
+			}
+		}
+	}
+	if len(cands) == 0 {
+		return nil, nil
+	}
+	stats, err := s.store.TermStats(ctx, texts)
+	if err != nil {
+		return nil, fmt.Errorf("search: %w", err)
+	}
+	scorer := newLexScorer(terms, stats)
+	need := s.missingCosines(cands)
+	if len(need) > 0 {
+		if err := s.fillCosines(ctx, vecs[0], cands, need); err != nil {
+			return nil, err
+		}
+	}
+	hits := make([]Hit, 0, len(cands))
+	for _, c := range cands {
+		score := lexicalWeight*scorer.score(c.Terms) + (1-lexicalWeight)*max(c.Cosine, 0)
+		score *= jurisdiction(c.Document, places, mentioned)
+		hits = append(hits, Hit{Score: min(max(score, 0), 1), Document: c.Document, Clause: c.Clause})
+	}
+	slices.SortFunc(hits, func(a, b Hit) int {
+		if c := cmp.Compare(b.Score, a.Score); c != 0 {
+			return c
+		}
+		return cmp.Compare(a.Clause.ID, b.Clause.ID)
+	})
+	if len(hits) > k {
+		hits = hits[:k]
+	}
+	return hits, nil
+}
+
+// jurisdiction is the factor a document's score is multiplied by.
+func jurisdiction(d policy.Meta, places []string, mentioned bool) float64 {
+	switch {
+	case len(places) == 0:
+		return 1
+	case inPlace(d, places):
+		return 1
+	case d.Region == policy.RegionNational:
+		return nationalFactor
+	default:
+		return elsewhereFactor
+	}
+}
+
+// missingCosines lists the lexical-only candidates, whose cosine is unknown.
+func (s *Searcher) missingCosines(cands map[string]Candidate) []string {
+	var ids []string
+	for id, c := range cands {
+		if math.IsNaN(c.Cosine) {
+			ids = append(ids, id)
+		}
+	}
+	slices.Sort(ids)
+	return ids
+}
+
+// fillCosines computes the cosine of lexical-only candidates by embedding
+// their text: stores return a cosine only for vector candidates, and the
+// blend must score every candidate the same way whichever search found it.
+func (s *Searcher) fillCosines(ctx context.Context, qv []float32, cands map[string]Candidate, ids []string) error {
+	texts := make([]string, len(ids))
+	for i, id := range ids {
+		c := cands[id]
+		texts[i] = EmbedText(c.Clause, c.Document)
+	}
+	vs, err := s.emb.Embed(ctx, texts)
+	if err != nil {
+		return fmt.Errorf("search: embed candidates: %w", err)
+	}
+	if len(vs) != len(ids) {
+		return fmt.Errorf("search: embed candidates: %d vectors for %d texts", len(vs), len(ids))
+	}
+	for i, id := range ids {
+		c := cands[id]
+		c.Cosine = cosine(qv, vs[i])
+		cands[id] = c
+	}
+	return nil
+}
+
+// cosine of a and b; 0 when either is zero.
+func cosine(a, b []float32) float64 {
+	na, nb := l2(a), l2(b)
+	if na == 0 || nb == 0 || len(a) != len(b) {
+		return 0
+	}
+	var dot float64
+	for i := range a {
+		dot += float64(a[i]) * float64(b[i])
+	}
+	return dot / (na * nb)
+}
+
+// knownRegions returns the core names of the places the store's documents
+// belong to and, for each, the exact region strings of those documents (for
+// region-filtered candidate searches). Cached for regionCacheTTL.
+func (s *Searcher) knownRegions(ctx context.Context) ([]string, map[string][]string, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.regionsOf != nil && time.Since(s.knownAt) < regionCacheTTL {
+		return s.known, s.regionsOf, nil
+	}
+	docs, err := s.store.Documents(ctx)
+	if err != nil {
+		return nil, nil, fmt.Errorf("search: list documents: %w", err)
+	}
+	regionsOf := map[string][]string{}
+	seen := map[string]bool{}
+	for _, d := range docs {
+		if d.Region == "" || d.Region == policy.RegionNational || seen[d.Region] {
+			continue
+		}
+		seen[d.Region] = true
+		for _, p := range regionPlaces(d.Region) {
+			regionsOf[p] = append(regionsOf[p], d.Region)
+		}
+	}
+	known := make([]string, 0, len(regionsOf))
+	for p := range regionsOf {
+		known = append(known, p)
+	}
+	slices.Sort(known)
+	s.known, s.regionsOf, s.knownAt = known, regionsOf, time.Now()
+	return known, regionsOf, nil
+}
+
+// lexScorer scores a clause's terms against the weighted question terms.
+type lexScorer struct {
+	weight map[string]float64 // term → question weight × IDF
+	ideal  float64            // the question's own terms, each matched once in an average clause
+	avgLen float64
+}
+
+func newLexScorer(terms []segment.Term, st Stats) *lexScorer {
+	ls := &lexScorer{weight: make(map[string]float64, len(terms)), avgLen: st.AvgLen}
+	for _, t := range terms {
+		df := st.DF[t.Text]
+		if df == 0 {
+			// A term no clause has still counts against the ideal: the
+			// question asks about something the corpus does not mention.
+			if t.Weight == 1 {
+				ls.ideal += BM25IDF(st.Clauses, 0)
+			}
+			continue
+		}
+		w := t.Weight * BM25IDF(st.Clauses, df)
+		ls.weight[t.Text] = w
+		if t.Weight == 1 {
+			ls.ideal += w
+		}
+	}
+	return ls
+}
+
+// score is in [0, 1]: the matched share of the ideal, capped.
+func (ls *lexScorer) score(clauseTerms []string) float64 {
+	if ls.ideal == 0 {
+		return 0
+	}
+	tf := map[string]float64{}
+	for _, t := range clauseTerms {
+		if _, ok := ls.weight[t]; ok {
+			tf[t]++
+		}
+	}
+	var sum float64
+	for t, n := range tf {
+		sum += ls.weight[t] * BM25TF(n, float64(len(clauseTerms)), ls.avgLen)
+	}
+	return min(sum/ls.ideal, 1)
+}
