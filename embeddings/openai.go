@@ -158,7 +158,7 @@ func (e *OpenAI) embedBatch(ctx context.Context, batch []string) ([][]float32, e
 			return e.vectors(res, len(batch))
 		}
 		if ctx.Err() != nil {
-			return nil, fmt.Errorf("create embeddings: %w", errors.Join(ctx.Err(), err))
+			return nil, fmt.Errorf("create embeddings: %w: %w", ctx.Err(), err)
 		}
 		status := httpStatus(err)
 		if !retryable(status) {
@@ -175,8 +175,8 @@ func (e *OpenAI) embedBatch(ctx context.Context, batch []string) ([][]float32, e
 			wait = backoff(e.baseDelay, attempt)
 		}
 		if dl, ok := ctx.Deadline(); ok && time.Until(dl) < wait {
-			return nil, fmt.Errorf("create embeddings: retry in %s would pass the deadline (status %d): %w",
-				wait.Round(time.Millisecond), status, errors.Join(context.DeadlineExceeded, err))
+			return nil, fmt.Errorf("create embeddings: retry in %s would pass the deadline: %w (status %d): %w",
+				wait.Round(time.Millisecond), context.DeadlineExceeded, status, err)
 		}
 		slog.WarnContext(ctx, "embeddings request failed, retrying",
 			"model", e.model, "status", status, "attempt", attempt+1, "wait_ms", wait.Milliseconds(), "err", err)
@@ -184,7 +184,7 @@ func (e *OpenAI) embedBatch(ctx context.Context, batch []string) ([][]float32, e
 		select {
 		case <-ctx.Done():
 			t.Stop()
-			return nil, fmt.Errorf("create embeddings: waiting to retry: %w", errors.Join(ctx.Err(), err))
+			return nil, fmt.Errorf("create embeddings: waiting to retry: %w: %w", ctx.Err(), err)
 		case <-t.C:
 		}
 	}
