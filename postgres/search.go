@@ -68,7 +68,7 @@ func (s *Store) VectorSearch(ctx context.Context, q retrieval.Query) ([]retrieva
 var vectorSQL = `WITH nearest AS MATERIALIZED (
 	SELECT ` + candidateColumns + `, c.embedding <=> $1 AS distance
 	FROM clauses c JOIN documents d ON d.id = c.document_id
-	WHERE ` + regionFilter(3) + `
+	WHERE c.embedding IS NOT NULL AND ` + regionFilter(3) + `
 	ORDER BY c.embedding <=> $1
 	LIMIT $2)
 SELECT * FROM nearest ORDER BY distance, id`

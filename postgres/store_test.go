@@ -1,0 +1,128 @@
+package postgres
+
+import (
+	"context"
+	"math"
+	"testing"
+
+	"policybot/policy"
+	"policybot/retrieval"
+	"policybot/retrieval/storetest"
+)
+
+func TestStoreConformance(t *testing.T) {
+	storetest.Run(t, func(t *testing.T) retrieval.Store { return openTest(t) })
+}
+
+func doc(id, region string) retrieval.StoredDocument {
+	return retrieval.StoredDocument{Meta: policy.Meta{ID: id, Title: id, Region: region}, Status: retrieval.StatusActive}
+}
+
+func indexed(id string, ord int, terms []string, vec []float32) retrieval.IndexedClause {
+	return retrieval.IndexedClause{Clause: policy.Clause{ID: id, Text: id}, Ord: ord, TextHash: "h-" + id, Terms: terms, Embedding: vec}
+}
+
+func TestSetModelChangesDimension(t *testing.T) {
+	ctx := context.Background()
+	s := openTest(t)
+	if err := s.SetModel(ctx, retrieval.Model{Name: "m4", Dimensions: 4}); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.ReplaceDocument(ctx, doc("d", "天津市"), []retrieval.IndexedClause{
+		indexed("d-0", 0, []string{"甲"}, []float32{1, 0, 0, 0}),
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.SetModel(ctx, retrieval.Model{Name: "m8", Dimensions: 8}); err != nil {
+		t.Fatalf("SetModel(8): %v", err)
+	}
+	var typmod int
+	var indexed8 bool
+	err := s.pool.QueryRow(ctx, `SELECT
+		(SELECT atttypmod FROM pg_attribute WHERE attrelid = 'clauses'::regclass AND attname = 'embedding'),
+		EXISTS (SELECT 1 FROM pg_indexes WHERE indexname = 'clauses_embedding_hnsw' AND schemaname = current_schema())`).
+		Scan(&typmod, &indexed8)
+	if err != nil || typmod != 8 || !indexed8 {
+		t.Fatalf("after SetModel(8): column typmod %d, index %v, %v; want vector(8) with its HNSW index", typmod, indexed8, err)
+	}
+	// The 4-dimensional vector belonged to the old model: cleared, not searchable.
+	v8 := []float32{1, 0, 0, 0, 0, 0, 0, 0}
+	got, err := s.VectorSearch(ctx, retrieval.Query{Vector: v8, K: 5})
+	if err != nil || len(got) != 0 {
+		t.Errorf("VectorSearch after dimension change = %v, %v; want none", got, err)
+	}
+	// Its clause is still there for lexical search and for re-embedding.
+	got, err = s.LexicalSearch(ctx, retrieval.Query{Terms: []string{"甲"}, K: 5})
+	if err != nil || len(got) != 1 {
+		t.Errorf("LexicalSearch after dimension change = %v, %v; want d-0", got, err)
+	}
+	// A vector of the old dimension is refused now; one of the new is served.
+	if err := s.ReplaceDocument(ctx, doc("d", "天津市"), []retrieval.IndexedClause{
+		indexed("d-0", 0, []string{"甲"}, []float32{1, 0, 0, 0}),
+	}); err == nil {
+		t.Errorf("ReplaceDocument with a 4-dimensional vector into vector(8) succeeded")
+	}
+	if err := s.ReplaceDocument(ctx, doc("d", "天津市"), []retrieval.IndexedClause{indexed("d-0", 0, []string{"甲"}, v8)}); err != nil {
+		t.Fatalf("ReplaceDocument(8): %v", err)
+	}
+	got, err = s.VectorSearch(ctx, retrieval.Query{Vector: v8, K: 5})
+	if err != nil || len(got) != 1 || math.Abs(got[0].Cosine-1) > 1e-6 {
+		t.Errorf("VectorSearch(8) = %+v, %v; want d-0 at cosine 1", got, err)
+	}
+}
+
+func TestSetModelRejects(t *testing.T) {
+	s := openTest(t)
+	for _, m := range []retrieval.Model{{Name: "", Dimensions: 4}, {Name: "m", Dimensions: 0}, {Name: "big", Dimensions: 3072}} {
+		if err := s.SetModel(context.Background(), m); err == nil {
+			t.Errorf("SetModel(%+v) succeeded, want an error", m)
+		}
+	}
+}
+
+func TestZeroVectors(t *testing.T) {
+	ctx := context.Background()
+	s := openTest(t)
+	if err := s.SetModel(ctx, retrieval.Model{Name: "m4", Dimensions: 4}); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.ReplaceDocument(ctx, doc("d", "天津市"), []retrieval.IndexedClause{
+		indexed("d-0", 0, []string{"甲"}, []float32{0, 0, 0, 0}),
+		indexed("d-1", 1, []string{"甲"}, nil), // not embedded
+		indexed("d-2", 2, []string{"甲"}, []float32{0, 1, 0, 0}),
+	}); err != nil {
+		t.Fatal(err)
+	}
+	got, err := s.VectorSearch(ctx, retrieval.Query{Vector: []float32{0, 0, 0, 0}, K: 5})
+	if err != nil || len(got) != 0 {
+		t.Errorf("VectorSearch(zero) = %v, %v; want none", got, err)
+	}
+	got, err = s.LexicalSearch(ctx, retrieval.Query{Terms: []string{"甲"}, Vector: []float32{0, 1, 0, 0}, K: 5})
+	if err != nil || len(got) != 3 {
+		t.Fatalf("LexicalSearch = %v, %v; want 3", got, err)
+	}
+	for _, c := range got {
+		want := map[string]float64{"d-2": 1}[c.Clause.ID] // zero and missing vectors: no similarity
+		if math.IsNaN(c.Cosine) || math.Abs(c.Cosine-want) > 1e-6 {
+			t.Errorf("%s cosine = %v, want %v", c.Clause.ID, c.Cosine, want)
+		}
+	}
+}
+
+func TestTSQuery(t *testing.T) {
+	tests := []struct {
+		terms []string
+		want  string
+	}{
+		{nil, ""},
+		{[]string{"", ""}, ""},
+		{[]string{"续贷"}, "'续贷'"},
+		{[]string{"续贷", "担保", "续贷"}, "'续贷' | '担保'"},
+		{[]string{"it's", `a\b`, "x|y"}, `'it''s' | 'a\\b' | 'x|y'`},
+	}
+	for _, tt := range tests {
+		if got := tsquery(tt.terms); got != tt.want {
+			t.Errorf("tsquery(%q) = %s, want %s", tt.terms, got, tt.want)
+		}
+	}
+}
