@@ -31,6 +31,7 @@ type fakeReply struct {
 	status     int
 	retryAfter string
 	body       string
+	delay      time.Duration // hold the reply back, until the client gives up
 }
 
 type embeddingsRequest struct {
@@ -61,6 +62,13 @@ func (f *fakeEmbeddings) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	f.mu.Unlock()
 
+	if reply != nil && reply.delay > 0 {
+		select {
+		case <-time.After(reply.delay):
+		case <-r.Context().Done():
+			return
+		}
+	}
 	w.Header().Set("Content-Type", "application/json")
 	if reply != nil {
 		if reply.retryAfter != "" {
@@ -212,6 +220,22 @@ func TestOpenAIEmbed(t *testing.T) {
 		}
 		if elapsed := time.Since(start); elapsed < time.Second {
 			t.Errorf("retried after %s, want at least the 1 s of Retry-After", elapsed)
+		}
+		if len(f.requests()) != 2 || len(got) != len(texts) {
+			t.Errorf("calls %d, vectors %d", len(f.requests()), len(got))
+		}
+	})
+
+	t.Run("RetryAfterCallTimeout", func(t *testing.T) {
+		f := &fakeEmbeddings{t: t, script: []fakeReply{{status: 200, delay: 5 * time.Second}}}
+		e := newTestOpenAI(t, f, OpenAIConfig{Timeout: 200 * time.Millisecond})
+		start := time.Now()
+		got, err := e.Embed(context.Background(), texts)
+		if err != nil {
+			t.Fatalf("Embed: %v", err)
+		}
+		if elapsed := time.Since(start); elapsed > 2*time.Second {
+			t.Errorf("took %s, want the 200ms call timeout then a retry", elapsed)
 		}
 		if len(f.requests()) != 2 || len(got) != len(texts) {
 			t.Errorf("calls %d, vectors %d", len(f.requests()), len(got))
