@@ -14,6 +14,7 @@ var (
 	reOrder      = regexp.MustCompile(`国务院令第\s*([0-9]{1,4})\s*号`)
 	// A title glued to its 文号: …的通知人社部发〔2020〕11号.
 	reTitleNumber = regexp.MustCompile(`(通知|意见|措施|办法|决定|公告|规定|细则|方案|批复|函)(` + reNumber.String() + `)$`)
+	reParenNumber = regexp.MustCompile(`[（(](` + reNumber.String() + `)[）)]$`)
 	reMetaField   = regexp.MustCompile(`^(\[[^\]]{2,8}\]|【[^】]{2,8}】|(索引号|主题分类|发布机构|发文机关|发文日期|成文日期|发布日期|实施日期|废止日期|名\s*称|文\s*号|发文字号|主题词|时\s*效|附加码|有效性|分类)\s*[:：])`)
 	reDateCN      = regexp.MustCompile(`((?:19|20)[0-9]{2})\s*年\s*([0-9]{1,2})\s*月\s*([0-9]{1,2})\s*日`)
 	reDateHan     = regexp.MustCompile(`([〇零一二三四五六七八九○Ｏ]{4})年([一二三四五六七八九十]{1,3})月([一二三四五六七八九十]{1,3})日`)
@@ -97,6 +98,7 @@ func (p *parser) markTitleBlock() {
 	lines := p.src.lines
 	var title strings.Builder
 	pendingOrg := ""
+	var orgs []string
 	for i := 0; i < len(lines) && i < 20; i++ {
 		l := lines[i]
 		if p.roles[i] != roleText && p.roles[i] != roleSignature {
@@ -116,11 +118,19 @@ func (p *parser) markTitleBlock() {
 			p.roles[i] = roleMeta
 			if title.Len() == 0 {
 				pendingOrg += l
+				orgs = append(orgs, l)
 			}
 			continue
 		}
 		if utf8.RuneCountInString(l) > 80 {
 			break
+		}
+		if m := reParenNumber.FindStringSubmatchIndex(l); m != nil {
+			// 省发展改革委印发《…》的通知（黔发改服务〔2020〕111号）
+			if p.doc.Number == "" {
+				p.doc.Number = normaliseNumber(l[m[2]:m[3]])
+			}
+			l = l[:m[0]]
 		}
 		t := title.String()
 		if t != "" && (strings.HasPrefix(t, l) || strings.HasPrefix(t, pendingOrg+l)) {
@@ -131,8 +141,14 @@ func (p *parser) markTitleBlock() {
 		if t != "" && !titleContinues(t) {
 			break
 		}
-		if t == "" && pendingOrg != "" && strings.HasPrefix(l, "印发") {
-			title.WriteString(pendingOrg)
+		if t == "" && len(orgs) > 0 {
+			// Joint issuers printed one per line above "X关于…" or a bare "印发…".
+			if i := strings.Index(l, "关于"); strings.HasPrefix(l, "印发") || (i > 0 && isOrgLine(l[:i])) {
+				title.WriteString(strings.Join(orgs, " "))
+				if !strings.HasPrefix(l, "印发") {
+					title.WriteString(" ")
+				}
+			}
 		}
 		title.WriteString(l)
 		p.roles[i] = roleTitle
@@ -167,13 +183,9 @@ func (p *parser) readMeta() {
 	if p.src.mdTitle != "" {
 		d.Title = p.src.mdTitle
 	}
-	if d.Title == "" {
-		for i, l := range lines {
-			if p.roles[i] == roleText || p.roles[i] == roleTitle {
-				d.Title = truncate(l, 80)
-				break
-			}
-		}
+	if d.Title == "" && len(lines) > 0 {
+		// No title block: the first line names the page (often the issuer).
+		d.Title = truncate(lines[0], 80)
 	}
 	if m := reTitleNumber.FindStringSubmatchIndex(d.Title); m != nil {
 		d.Number = normaliseNumber(d.Title[m[4]:m[5]])
@@ -202,7 +214,7 @@ func (p *parser) readMeta() {
 			}
 		}
 	}
-	if p.src.header != nil {
+	if p.src.law {
 		p.lawMeta()
 	} else {
 		p.noticeMeta(head)
@@ -271,6 +283,11 @@ func (p *parser) lawMeta() {
 	if d.Issuer == "" && strings.HasPrefix(d.Title, "中华人民共和国") && strings.HasSuffix(d.Title, "法") {
 		d.Issuer = "全国人民代表大会常务委员会"
 	}
+	if d.Issuer == "" && strings.HasSuffix(d.Title, "条例") && placeOf(d.Title) == "" {
+		// Local regulations always carry their place; an administrative
+		// regulation without a header is the State Council's.
+		d.Issuer = "国务院"
+	}
 }
 
 // noticeMeta reads issuer and date from the signature (the first dated
@@ -334,7 +351,7 @@ func (p *parser) noticeMeta(head []string) {
 	}
 	if d.Issuer == "" {
 		if i := strings.Index(d.Title, "关于"); i > 0 {
-			d.Issuer = d.Title[:i]
+			d.Issuer = strings.TrimSpace(strings.TrimSuffix(strings.TrimSuffix(d.Title[:i], "印发"), "转发"))
 		}
 	}
 	if d.Issuer == "" {
@@ -358,7 +375,7 @@ func (p *parser) kind() string {
 	case (strings.HasSuffix(t, "条例") || strings.HasSuffix(t, "办法") || strings.HasSuffix(t, "规定") || strings.HasSuffix(t, "细则")) &&
 		(strings.Contains(d.Issuer, "人民代表大会") || d.Issuer == "国务院" || strings.HasPrefix(d.Number, "国务院令")):
 		return KindRegulation
-	case strings.HasSuffix(t, "条例") && p.src.header != nil:
+	case strings.HasSuffix(t, "条例") && p.src.law:
 		return KindRegulation
 	}
 	return KindNotice

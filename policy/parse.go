@@ -95,6 +95,7 @@ type source struct {
 	lines   []string
 	mdTitle string   // the Markdown "# " title
 	header  []string // Markdown lines before <!-- INFO END -->: dates of passing and amendment
+	law     bool     // a LawRefBook file: metadata comes from the header
 }
 
 func splitLines(text string, markdown bool) source {
@@ -102,6 +103,7 @@ func splitLines(text string, markdown bool) source {
 	raw := strings.Split(text, "\n")
 	if markdown {
 		if end := indexOf(raw, "<!-- INFO END -->"); end >= 0 {
+			s.law = true
 			for _, l := range raw[:end] {
 				l = cleanLine(l)
 				if strings.HasPrefix(l, "# ") && s.mdTitle == "" {

@@ -71,7 +71,23 @@ func (p *parser) region() string {
 			return RegionNational
 		}
 	}
-	return ""
+	if p.src.law {
+		return ""
+	}
+	return p.placeInText()
+}
+
+// placeInText is the last resort for a document whose issuer is written
+// without its place (市市场监管委): the province or city its text names most.
+func (p *parser) placeInText() string {
+	best, bestN := "", 1 // one mention may be a reference to elsewhere
+	text := strings.Join(p.src.lines, "\n")
+	for _, pr := range provinces {
+		if n := strings.Count(text, pr.name); n > bestN {
+			best, bestN = pr.name, n
+		}
+	}
+	return best
 }
 
 // placeOf finds the place a name starts with (after a national prefix such
