@@ -33,43 +33,70 @@ func jurisdiction(docRegion, asker string) int {
 	}
 }
 
-// candidates picks the hits an answer may cite: the best hit, then hits of
-// other documents close enough to it (score at least related × best) that
-// apply to the asker — own region and national first, at most n in all,
-// one per document. The first stays the searcher's best: its jurisdiction
-// ranking already weighed the region, and a question about another region
-// must still get that region's clause first.
-func candidates(hits []retrieval.Hit, region string, related float64, n int) []retrieval.Hit {
+// candidates picks the hits an answer may cite, at most n, one per
+// document, each scoring at least related × the best score. The first is
+// the searcher's best, unless it is another region's clause the question
+// does not name and a close one of the asker's region or national exists:
+// then that one leads. Further hits must apply to the asker (own region or
+// national) or to the region the first is about; own region before national.
+func candidates(hits []retrieval.Hit, question, region string, related float64, n int) []retrieval.Hit {
 	if len(hits) == 0 || n <= 0 {
 		return nil
 	}
-	first := hits[0]
-	out := []retrieval.Hit{first}
-	firstRank := jurisdiction(first.Document.Region, region)
-	seen := map[string]bool{first.Document.ID: true}
-	var rest []retrieval.Hit
-	for _, h := range hits[1:] {
-		if seen[h.Document.ID] || h.Score < related*first.Score {
-			continue
+	var close []retrieval.Hit
+	seen := map[string]bool{}
+	for _, h := range hits {
+		if !seen[h.Document.ID] && h.Score >= related*hits[0].Score {
+			seen[h.Document.ID] = true
+			close = append(close, h)
 		}
-		// Another region's policy does not apply to the asker unless the
-		// question itself was about that region (the best hit is from there).
-		r := jurisdiction(h.Document.Region, region)
-		if r == 2 && !(firstRank == 2 && h.Document.Region == first.Document.Region) {
-			continue
-		}
-		seen[h.Document.ID] = true
-		rest = append(rest, h)
 	}
-	// Stable: equal ranks keep the searcher's order.
-	for rank := 0; rank <= 2; rank++ {
-		for _, h := range rest {
-			if jurisdiction(h.Document.Region, region) == rank && len(out) < n {
-				out = append(out, h)
+	lead := 0
+	if jurisdiction(close[0].Document.Region, region) == 2 && !mentions(question, close[0].Document.Region) {
+		for i, h := range close {
+			if jurisdiction(h.Document.Region, region) < 2 {
+				lead = i
+				break
 			}
 		}
 	}
+	first := close[lead]
+	out := []retrieval.Hit{first}
+	firstRank := jurisdiction(first.Document.Region, region)
+	for rank := 0; rank <= 2; rank++ {
+		for i, h := range close {
+			if i == lead || len(out) >= n || jurisdiction(h.Document.Region, region) != rank {
+				continue
+			}
+			// Another region's policy does not apply to the asker unless the
+			// question is about that region (the first hit is from there).
+			if rank == 2 && !(firstRank == 2 && h.Document.Region == first.Document.Region) {
+				continue
+			}
+			out = append(out, h)
+		}
+	}
 	return out
+}
+
+// mentions reports whether question names region or one of its parts
+// (北京市石景山区: 北京, 石景山), so a question about another place keeps
+// that place's clause first.
+func mentions(question, region string) bool {
+	if region == "" {
+		return false
+	}
+	var part []rune
+	for _, r := range region {
+		part = append(part, r)
+		if strings.ContainsRune("省市区县州盟旗", r) {
+			if len(part) >= 3 && strings.Contains(question, string(part[:len(part)-1])) {
+				return true
+			}
+			part = part[:0]
+		}
+	}
+	return len(part) >= 2 && strings.Contains(question, string(part))
 }
 
 // clauseRef names a clause as printed: "（四）加强信贷支持", "第二十三条 标题".

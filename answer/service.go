@@ -185,7 +185,7 @@ func (t *turn) answer(ctx context.Context, query, topic string) (Answer, error) 
 		s.record(ctx, t.question, t.region, best, false)
 	}
 
-	cands := candidates(hits, t.region, s.cfg.Related, maxCitations)
+	cands := candidates(hits, t.question, t.region, s.cfg.Related, maxCitations)
 	cited, body, extractive := t.generate(ctx, query, cands)
 	t.sess.markShown(cited)
 	lead := ""

@@ -108,29 +108,50 @@ func TestCandidates(t *testing.T) {
 	bj2 := near(other, 0.8)
 	bj2.Clause.ID, bj2.Document.ID = "bj2/1", "bj2"
 	tests := []struct {
-		name   string
-		hits   []retrieval.Hit
-		region string
-		want   []string
+		name     string
+		hits     []retrieval.Hit
+		question string
+		region   string
+		want     []string
 	}{
-		{"own region then national", []retrieval.Hit{credit, national, finance}, "天津市", []string{"tj/6", "gov/3"}},
-		{"national moved behind own region", []retrieval.Hit{near(national, 0.95), credit}, "天津市", []string{"gov/3", "tj/6"}},
-		{"district asker gets city policy", []retrieval.Hit{credit, national}, "天津市滨海新区", []string{"tj/6", "gov/3"}},
-		{"other region dropped", []retrieval.Hit{credit, other}, "天津市", []string{"tj/6"}},
-		{"question about another region keeps it", []retrieval.Hit{other, bj2, credit}, "天津市", []string{"bj/2", "tj/6", "bj2/1"}},
-		{"too far", []retrieval.Hit{credit, near(national, 0.5)}, "天津市", []string{"tj/6"}},
-		{"none", nil, "天津市", nil},
+		{"own region then national", []retrieval.Hit{credit, national, finance}, "续贷", "天津市", []string{"tj/6", "gov/3"}},
+		{"national first when best", []retrieval.Hit{near(national, 0.95), credit}, "续贷", "天津市", []string{"gov/3", "tj/6"}},
+		{"district asker gets city policy", []retrieval.Hit{credit, national}, "续贷", "天津市滨海新区", []string{"tj/6", "gov/3"}},
+		{"other region dropped", []retrieval.Hit{credit, other}, "续贷", "天津市", []string{"tj/6"}},
+		{"unnamed other region yields the lead", []retrieval.Hit{near(other, 0.95), credit, bj2}, "续贷", "天津市", []string{"tj/6"}},
+		{"named other region keeps the lead", []retrieval.Hit{other, bj2, credit}, "北京市续贷", "天津市", []string{"bj/2", "tj/6", "bj2/1"}},
+		{"other region alone", []retrieval.Hit{other}, "续贷", "天津市", []string{"bj/2"}},
+		{"too far", []retrieval.Hit{credit, near(national, 0.5)}, "续贷", "天津市", []string{"tj/6"}},
+		{"none", nil, "续贷", "天津市", nil},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			var got []string
-			for _, h := range candidates(tt.hits, tt.region, 0.85, 3) {
+			for _, h := range candidates(tt.hits, tt.question, tt.region, 0.85, 3) {
 				got = append(got, h.Clause.ID)
 			}
 			if strings.Join(got, ",") != strings.Join(tt.want, ",") {
 				t.Errorf("candidates = %v, want %v", got, tt.want)
 			}
 		})
+	}
+}
+
+func TestMentions(t *testing.T) {
+	tests := []struct {
+		q, region string
+		want      bool
+	}{
+		{"北京市哪些企业可以停征污水处理费", "北京市", true},
+		{"北京哪些企业可以停征污水处理费", "北京市", true},
+		{"石景山区对企业社保有哪些支持", "北京市石景山区", true},
+		{"援企稳岗有什么措施", "泰州市", false},
+		{"援企稳岗有什么措施", "", false},
+	}
+	for _, tt := range tests {
+		if got := mentions(tt.q, tt.region); got != tt.want {
+			t.Errorf("mentions(%q, %q) = %v, want %v", tt.q, tt.region, got, tt.want)
+		}
 	}
 }
 
