@@ -83,7 +83,7 @@ func DocumentID(name string) string {
 	base := filepath.Base(name)
 	base = strings.TrimSuffix(base, filepath.Ext(base))
 	id := reIDUnsafe.ReplaceAllString(strings.ToLower(base), "-")
-	if strings.Trim(id, "-") == "" {
+	if id == "" {
 		return "doc"
 	}
 	return id
@@ -301,9 +301,14 @@ func (p *parser) buildTree() *node {
 				}
 				n := &node{h: h, last: map[int]int{}}
 				n.title, n.inline = splitLead(h.rest)
-				if h.rank == rankChapter || h.rank == rankSection {
-					n.title = h.rest
-				} else {
+				switch h.rank {
+				case rankChapter, rankSection:
+					n.title, n.inline = h.rest, ""
+				case rankArticle:
+					// An article has no lead phrase: its whole text is the body.
+					n.title, n.inline = "", strings.TrimSpace(h.rest)
+					n.isBody = true
+				default:
 					n.isBody = h.rank == rankArticle || n.inline != ""
 				}
 				parent.children = append(parent.children, n)
