@@ -1,0 +1,227 @@
+package console
+
+import (
+	"bytes"
+	"fmt"
+	"html/template"
+	"net/http"
+	"net/url"
+	"slices"
+	"sort"
+	"strings"
+	"time"
+
+	"policybot/policy"
+	"policybot/retrieval"
+	"policybot/state"
+)
+
+// page is what every template gets; each page uses the fields it needs.
+type page struct {
+	Title   string
+	Message string // an error or notice shown above the content
+	Notice  string // a success message
+	Status  int
+	Next    string
+	Name    string
+
+	// set by render
+	User *User
+	CSRF string
+
+	Query     string
+	Region    string
+	Hits      []hitView
+	Elapsed   string
+	Searched  bool
+	Doc       retrieval.StoredDocument
+	Clauses   []clauseView
+	Current   int // index into Clauses of the clause asked for
+	Documents []retrieval.StoredDocument
+	Audit     []AuditEntry
+	Preview   *previewView
+	Groups    []unansweredGroup
+	CanReing  bool
+	MaxUpload string
+}
+
+type hitView struct {
+	Hit       retrieval.Hit
+	Text      template.HTML // escaped, with <mark> around the query's words
+	ClauseURL string
+}
+
+type clauseView struct {
+	policy.Clause
+	Anchor string
+	Near   bool // within two clauses of the one asked for
+}
+
+type unansweredGroup struct {
+	Question string // as last asked
+	Count    int
+	Refused  int
+	Regions  []string
+	Best     float64
+	Last     time.Time
+}
+
+// render executes a page into a buffer first, so a template error becomes a
+// clean 500 instead of half a page.
+func (c *Console) render(w http.ResponseWriter, r *http.Request, name string, si *signedIn, p page) error {
+	if si != nil {
+		p.User = &si.User
+		p.CSRF = si.Session.CSRF
+	}
+	var buf bytes.Buffer
+	if err := c.pages[name].ExecuteTemplate(&buf, "layout.html", p); err != nil {
+		return fmt.Errorf("render %s: %w", name, err)
+	}
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+var funcs = template.FuncMap{
+	"join":      strings.Join,
+	"path":      func(p []string) string { return strings.Join(p, " › ") },
+	"clauseURL": clauseURL,
+	"time":      func(t time.Time) string { return t.Local().Format("2006-01-02 15:04") },
+	"score":     func(f float64) string { return fmt.Sprintf("%.2f", f) },
+	"orDash": func(s string) string {
+		if s == "" {
+			return "—"
+		}
+		return s
+	},
+	"statusText": func(s string) string {
+		if s == retrieval.StatusRetired {
+			return "已停用"
+		}
+		return "有效"
+	},
+	"actionText": func(a string) string {
+		if t, ok := actionNames[a]; ok {
+			return t
+		}
+		return a
+	},
+}
+
+var actionNames = map[string]string{
+	"upload": "上传", "replace": "替换", "retire": "停用", "activate": "恢复", "reingest": "重新入库",
+}
+
+func clauseURL(id string) string { return "/console/clause/" + url.PathEscape(id) }
+
+// highlight escapes text and wraps every occurrence of a term in <mark>.
+// Matches are found on the raw text and each piece is escaped on its own, so
+// a term can never cut through an entity or inject markup.
+func highlight(text string, terms []string) template.HTML {
+	lower := asciiLower(text)
+	marked := make([]bool, len(text))
+	for _, t := range terms {
+		t = asciiLower(strings.TrimSpace(t))
+		if t == "" {
+			continue
+		}
+		for i := 0; ; {
+			j := strings.Index(lower[i:], t)
+			if j < 0 {
+				break
+			}
+			for k := i + j; k < i+j+len(t); k++ {
+				marked[k] = true
+			}
+			i += j + len(t)
+		}
+	}
+	var b strings.Builder
+	for i := 0; i < len(text); {
+		j := i
+		for j < len(text) && marked[j] == marked[i] {
+			j++
+		}
+		if marked[i] {
+			b.WriteString("<mark>")
+			b.WriteString(template.HTMLEscapeString(text[i:j]))
+			b.WriteString("</mark>")
+		} else {
+			b.WriteString(template.HTMLEscapeString(text[i:j]))
+		}
+		i = j
+	}
+	return template.HTML(b.String())
+}
+
+// asciiLower lower-cases ASCII letters only, keeping byte offsets intact.
+func asciiLower(s string) string {
+	return strings.Map(func(r rune) rune {
+		if 'A' <= r && r <= 'Z' {
+			return r + 'a' - 'A'
+		}
+		return r
+	}, s)
+}
+
+func sizeText(n int64) string {
+	if n >= 1<<20 && n%(1<<20) == 0 {
+		return fmt.Sprintf("%d MiB", n>>20)
+	}
+	return fmt.Sprintf("%d KiB", n>>10)
+}
+
+// groupUnanswered groups questions by their normalised form (case, width and
+// spacing and trailing punctuation folded), counts them and sorts the groups
+// newest first.
+func groupUnanswered(us []state.Unanswered) []unansweredGroup {
+	idx := map[string]int{}
+	var gs []unansweredGroup
+	for _, u := range us {
+		key := normalizeQuestion(u.Question)
+		if key == "" {
+			continue
+		}
+		i, ok := idx[key]
+		if !ok {
+			i = len(gs)
+			idx[key] = i
+			gs = append(gs, unansweredGroup{Question: strings.TrimSpace(u.Question), Best: u.BestScore, Last: u.At})
+		}
+		g := &gs[i]
+		g.Count++
+		if u.Refused {
+			g.Refused++
+		}
+		if u.BestScore > g.Best {
+			g.Best = u.BestScore
+		}
+		if u.At.After(g.Last) {
+			g.Last, g.Question = u.At, strings.TrimSpace(u.Question)
+		}
+		if u.Region != "" && !slices.Contains(g.Regions, u.Region) {
+			g.Regions = append(g.Regions, u.Region)
+		}
+	}
+	sort.SliceStable(gs, func(i, j int) bool { return gs[i].Last.After(gs[j].Last) })
+	return gs
+}
+
+// normalizeQuestion folds full-width forms, case and whitespace and drops
+// trailing punctuation, so 「续贷怎么办？」 and 「续贷怎么办」 count as one.
+func normalizeQuestion(q string) string {
+	var b strings.Builder
+	for _, r := range q {
+		switch {
+		case r == '\u3000' || r == ' ' || r == '\t' || r == '\n' || r == '\r':
+			continue
+		case r >= '\uFF01' && r <= '\uFF5E':
+			r -= 0xFEE0
+		}
+		if 'A' <= r && r <= 'Z' {
+			r += 'a' - 'A'
+		}
+		b.WriteRune(r)
+	}
+	return strings.TrimRight(b.String(), "?!.。！？，,；;…~")
+}
