@@ -185,8 +185,10 @@ func agencyMarks(text string) []span {
 		end := -1 // rune index just past the ending
 		switch r {
 		case '局':
-			if !strings.ContainsRune("布格大全结开出当时僵残骗棋终定赌饭变危政胜败平", prev) &&
-				!strings.ContainsRune("面部限势促外", next) {
+			// 电子税务局 is the online tax portal, not an agency.
+			if !strings.ContainsRune("布格大全结开出当时僵残骗棋终定赌饭变危胜败平", prev) &&
+				!strings.ContainsRune("面部限势促外", next) &&
+				!strings.HasSuffix(string(runes[max(i-4, 0):i]), "电子税务") {
 				end = i + 1
 			}
 		case '委':
@@ -200,11 +202,14 @@ func agencyMarks(text string) []span {
 				end = i + 1
 			}
 		case '厅':
-			if !strings.ContainsRune("大展餐客门舞歌前休营", prev) {
+			// 办税服务厅, 网厅 and 进厅 are service halls, not departments.
+			if !strings.ContainsRune("大展餐客门舞歌前休营网进", prev) &&
+				!strings.HasSuffix(string(runes[max(i-2, 0):i]), "服务") {
 				end = i + 1
 			}
 		case '行':
-			if prev == '分' || prev == '支' {
+			// Not 部分行业, 分行业 (by industry).
+			if (prev == '分' || prev == '支') && next != '业' && at(i-2) != '部' {
 				out = append(out, span{offs[i-1], offs[i+1]})
 			}
 		case '关':

@@ -46,6 +46,7 @@ func TestVerify(t *testing.T) {
 		{"OKFullNameOfCitedAgency", "请联系天津市税务局[2]。", []int{1}, ""},
 		{"OKShortFormOfCitedAgency", "可向税务局咨询[2]，也可向人行天津分行了解[1]。", []int{1, 0}, ""},
 		{"OKOrdinaryWords", "优化融资布局，政务服务大厅可受理，也可委托银行办理[1]。", []int{0}, ""},
+		{"OKServiceHallsAndPortal", "可通过电子税务局或办税服务厅分行业申报，部分行业另有规定[1]。", []int{0}, ""},
 		{"OKBracketedYearIsNoCitation", "依据津中小企组[2022]2号[1]。", []int{0}, ""},
 		{"ErrOutOfRange", "可以申请无还本续贷[5]。", nil, "cites [5] but 3 clauses were given"},
 		{"ErrZero", "可以申请无还本续贷[0]。", nil, "cites [0]"},
@@ -58,6 +59,8 @@ func TestVerify(t *testing.T) {
 		{"ErrRegulatorNotInAnyClause", "请联系北京银保监局[1]。", nil, "names 北京银保监局"},
 		{"ErrCustoms", "出口事项请联系天津海关[1]。", nil, "names 天津海关"},
 		{"ErrProvincialDepartment", "可以向省财政厅申请[1]。", nil, "names 省财政厅"},
+		{"ErrFinanceBureau", "请咨询县财政局[2]。", nil, "names 县财政局"},
+		{"ErrDepartmentOfAffairs", "可以向省退役军人事务厅申请[1]。", nil, "names 省退役军人事务厅"},
 		{"ErrCommittee", "由市国资委负责[1]。", nil, "names 市国资委"},
 	}
 	hits := testHits()
