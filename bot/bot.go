@@ -180,7 +180,8 @@ func New(cfg Config) (*Handler, error) {
 }
 
 // Shutdown waits for background computations and pushes to finish, and
-// cancels them when ctx ends first.
+// cancels them when ctx ends first. Call it after the HTTP server stopped
+// delivering requests to the Handler.
 func (h *Handler) Shutdown(ctx context.Context) error {
 	done := make(chan struct{})
 	go func() { h.wg.Wait(); close(done) }()
