@@ -1,0 +1,157 @@
+package postgres
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
+
+	"policybot/console"
+)
+
+var (
+	_ console.UserStore    = (*Store)(nil)
+	_ console.SessionStore = (*Store)(nil)
+	_ console.AuditLog     = (*Store)(nil)
+)
+
+const userColumns = `name, role, password_hash, disabled, created_at`
+
+func scanUser(row pgx.Row) (console.User, error) {
+	var u console.User
+	err := row.Scan(&u.Name, &u.Role, &u.PasswordHash, &u.Disabled, &u.CreatedAt)
+	return u, err
+}
+
+// User returns one console account, or console.ErrUserNotFound.
+func (s *Store) User(ctx context.Context, name string) (console.User, error) {
+	u, err := scanUser(s.pool.QueryRow(ctx, `SELECT `+userColumns+` FROM users WHERE name = $1`, name))
+	if isNoRows(err) {
+		return console.User{}, notFound("user", name, console.ErrUserNotFound)
+	}
+	if err != nil {
+		return console.User{}, fmt.Errorf("postgres: user %q: %w", name, err)
+	}
+	return u, nil
+}
+
+// Users lists every console account by name.
+func (s *Store) Users(ctx context.Context) ([]console.User, error) {
+	rows, err := s.pool.Query(ctx, `SELECT `+userColumns+` FROM users ORDER BY name`)
+	if err != nil {
+		return nil, fmt.Errorf("postgres: users: %w", err)
+	}
+	us, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (console.User, error) { return scanUser(r) })
+	if err != nil {
+		return nil, fmt.Errorf("postgres: users: %w", err)
+	}
+	return us, nil
+}
+
+// AddUser creates a console account, or fails with console.ErrUserExists.
+func (s *Store) AddUser(ctx context.Context, u console.User) error {
+	_, err := s.pool.Exec(ctx, `INSERT INTO users (name, role, password_hash, disabled, created_at)
+		VALUES ($1, $2, $3, $4, $5)`, u.Name, u.Role, u.PasswordHash, u.Disabled, u.CreatedAt)
+	if pgErr := (*pgconn.PgError)(nil); errors.As(err, &pgErr) && pgErr.Code == "23505" { // unique_violation
+		return fmt.Errorf("postgres: add user %q: %w", u.Name, console.ErrUserExists)
+	}
+	if err != nil {
+		return fmt.Errorf("postgres: add user %q: %w", u.Name, err)
+	}
+	return nil
+}
+
+// SetUserDisabled disables or re-enables an account. Disabling also ends its
+// sessions, in the same transaction.
+func (s *Store) SetUserDisabled(ctx context.Context, name string, disabled bool) error {
+	err := s.transact(ctx, pgx.TxOptions{}, func(tx pgx.Tx) error {
+		tag, err := tx.Exec(ctx, `UPDATE users SET disabled = $2 WHERE name = $1`, name, disabled)
+		if err != nil {
+			return err
+		}
+		if tag.RowsAffected() == 0 {
+			return console.ErrUserNotFound
+		}
+		if disabled {
+			_, err = tx.Exec(ctx, `DELETE FROM web_sessions WHERE user_name = $1`, name)
+		}
+		return err
+	})
+	if err != nil {
+		return fmt.Errorf("postgres: disable user %q: %w", name, err)
+	}
+	return nil
+}
+
+// CreateSession stores a web session and drops expired ones, which keeps
+// the table bounded without a separate sweeper.
+func (s *Store) CreateSession(ctx context.Context, sess console.Session) error {
+	err := s.transact(ctx, pgx.TxOptions{}, func(tx pgx.Tx) error {
+		if _, err := tx.Exec(ctx, `DELETE FROM web_sessions WHERE expires_at < now()`); err != nil {
+			return err
+		}
+		_, err := tx.Exec(ctx, `INSERT INTO web_sessions (id, user_name, csrf, expires_at) VALUES ($1, $2, $3, $4)`,
+			sess.ID, sess.User, sess.CSRF, sess.Expires)
+		return err
+	})
+	if err != nil {
+		return fmt.Errorf("postgres: create web session: %w", err)
+	}
+	return nil
+}
+
+// Session returns an unexpired web session, or console.ErrSessionNotFound.
+func (s *Store) Session(ctx context.Context, id string) (console.Session, error) {
+	var sess console.Session
+	err := s.pool.QueryRow(ctx, `SELECT id, user_name, csrf, expires_at FROM web_sessions
+		WHERE id = $1 AND expires_at > now()`, id).Scan(&sess.ID, &sess.User, &sess.CSRF, &sess.Expires)
+	if isNoRows(err) {
+		return console.Session{}, fmt.Errorf("postgres: web session: %w", console.ErrSessionNotFound)
+	}
+	if err != nil {
+		return console.Session{}, fmt.Errorf("postgres: web session: %w", err)
+	}
+	return sess, nil
+}
+
+// DeleteSession ends a web session; a missing one is not an error.
+func (s *Store) DeleteSession(ctx context.Context, id string) error {
+	if _, err := s.pool.Exec(ctx, `DELETE FROM web_sessions WHERE id = $1`, id); err != nil {
+		return fmt.Errorf("postgres: delete web session: %w", err)
+	}
+	return nil
+}
+
+// RecordAudit appends one entry to the audit log.
+func (s *Store) RecordAudit(ctx context.Context, e console.AuditEntry) error {
+	_, err := s.pool.Exec(ctx, `INSERT INTO audit_log (at, user_name, action, target, detail) VALUES ($1, $2, $3, $4, $5)`,
+		e.At, e.User, e.Action, e.Target, e.Detail)
+	if err != nil {
+		return fmt.Errorf("postgres: record audit: %w", err)
+	}
+	return nil
+}
+
+// AuditEntries returns the newest audit entries first, at most limit (0: all).
+func (s *Store) AuditEntries(ctx context.Context, limit int) ([]console.AuditEntry, error) {
+	var lim any // NULL: LIMIT ALL
+	if limit > 0 {
+		lim = limit
+	}
+	rows, err := s.pool.Query(ctx, `SELECT at, user_name, action, target, detail FROM audit_log
+		ORDER BY at DESC, id DESC LIMIT $1`, lim)
+	if err != nil {
+		return nil, fmt.Errorf("postgres: audit entries: %w", err)
+	}
+	out, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (console.AuditEntry, error) {
+		var e console.AuditEntry
+		err := r.Scan(&e.At, &e.User, &e.Action, &e.Target, &e.Detail)
+		return e, err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("postgres: audit entries: %w", err)
+	}
+	return out, nil
+}

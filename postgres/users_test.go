@@ -1,0 +1,123 @@
+package postgres
+
+import (
+	"context"
+	"errors"
+	"testing"
+	"time"
+
+	"policybot/console"
+)
+
+func TestUsers(t *testing.T) {
+	ctx := context.Background()
+	s := openTest(t)
+	now := time.Now().UTC().Truncate(time.Microsecond)
+	alice := console.User{Name: "alice", Role: console.RoleAdmin, PasswordHash: "$2a$10$hash", CreatedAt: now}
+	bob := console.User{Name: "bob", Role: console.RoleAgent, PasswordHash: "$2a$10$other", CreatedAt: now}
+
+	if _, err := s.User(ctx, "alice"); !errors.Is(err, console.ErrUserNotFound) {
+		t.Fatalf("User(missing) error = %v, want ErrUserNotFound", err)
+	}
+	for _, u := range []console.User{bob, alice} {
+		if err := s.AddUser(ctx, u); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := s.AddUser(ctx, alice); !errors.Is(err, console.ErrUserExists) {
+		t.Errorf("AddUser(duplicate) error = %v, want ErrUserExists", err)
+	}
+	if err := s.AddUser(ctx, console.User{Name: "eve", Role: "root", PasswordHash: "x", CreatedAt: now}); err == nil {
+		t.Error("AddUser with an unknown role succeeded; the CHECK constraint should refuse it")
+	}
+	got, err := s.User(ctx, "alice")
+	if err != nil || got.Name != alice.Name || got.Role != alice.Role || got.PasswordHash != alice.PasswordHash ||
+		got.Disabled || !got.CreatedAt.Equal(alice.CreatedAt) {
+		t.Errorf("User(alice) = %+v, %v; want %+v", got, err, alice)
+	}
+	us, err := s.Users(ctx)
+	if err != nil || len(us) != 2 || us[0].Name != "alice" || us[1].Name != "bob" {
+		t.Errorf("Users() = %+v, %v; want alice, bob", us, err)
+	}
+
+	// Disabling ends the account's sessions.
+	sess := console.Session{ID: "h1", User: "bob", CSRF: "tok", Expires: now.Add(time.Hour)}
+	if err := s.CreateSession(ctx, sess); err != nil {
+		t.Fatal(err)
+	}
+	if got, err := s.Session(ctx, "h1"); err != nil || got.User != "bob" || got.CSRF != "tok" || !got.Expires.Equal(sess.Expires) {
+		t.Errorf("Session(h1) = %+v, %v", got, err)
+	}
+	if err := s.SetUserDisabled(ctx, "bob", true); err != nil {
+		t.Fatal(err)
+	}
+	if got, _ := s.User(ctx, "bob"); !got.Disabled {
+		t.Error("bob not disabled")
+	}
+	if _, err := s.Session(ctx, "h1"); !errors.Is(err, console.ErrSessionNotFound) {
+		t.Errorf("session of a disabled user: error = %v, want ErrSessionNotFound", err)
+	}
+	if err := s.SetUserDisabled(ctx, "nobody", true); !errors.Is(err, console.ErrUserNotFound) {
+		t.Errorf("SetUserDisabled(missing) error = %v, want ErrUserNotFound", err)
+	}
+}
+
+func TestWebSessions(t *testing.T) {
+	ctx := context.Background()
+	s := openTest(t)
+	now := time.Now()
+	if err := s.AddUser(ctx, console.User{Name: "carol", Role: console.RoleAgent, PasswordHash: "h", CreatedAt: now}); err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name    string
+		expires time.Time
+		want    bool
+	}{
+		{"Valid", now.Add(time.Hour), true},
+		{"Expired", now.Add(-time.Second), false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if err := s.CreateSession(ctx, console.Session{ID: tt.name, User: "carol", CSRF: "c", Expires: tt.expires}); err != nil {
+				t.Fatal(err)
+			}
+			_, err := s.Session(ctx, tt.name)
+			if tt.want && err != nil {
+				t.Errorf("Session = %v, want found", err)
+			}
+			if !tt.want && !errors.Is(err, console.ErrSessionNotFound) {
+				t.Errorf("Session error = %v, want ErrSessionNotFound", err)
+			}
+			if err := s.DeleteSession(ctx, tt.name); err != nil {
+				t.Fatal(err)
+			}
+			if _, err := s.Session(ctx, tt.name); !errors.Is(err, console.ErrSessionNotFound) {
+				t.Errorf("after delete: error = %v, want ErrSessionNotFound", err)
+			}
+		})
+	}
+}
+
+func TestAuditLog(t *testing.T) {
+	ctx := context.Background()
+	s := openTest(t)
+	base := time.Now().UTC().Truncate(time.Microsecond)
+	for i, a := range []string{"upload", "retire", "activate"} {
+		e := console.AuditEntry{At: base.Add(time.Duration(i) * time.Second), User: "alice", Action: a, Target: "doc1", Detail: "d"}
+		if err := s.RecordAudit(ctx, e); err != nil {
+			t.Fatal(err)
+		}
+	}
+	got, err := s.AuditEntries(ctx, 2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != 2 || got[0].Action != "activate" || got[1].Action != "retire" || got[0].User != "alice" {
+		t.Errorf("AuditEntries(2) = %+v; want activate, retire by alice", got)
+	}
+	all, err := s.AuditEntries(ctx, 0)
+	if err != nil || len(all) != 3 {
+		t.Errorf("AuditEntries(0) = %d entries, %v; want 3", len(all), err)
+	}
+}
