@@ -1,0 +1,66 @@
+package main
+
+import (
+	"context"
+	"fmt"
+
+	"policybot/answer"
+	"policybot/retrieval"
+)
+
+// evalResult is what `policybot eval --json` prints: retrieval quality and
+// what the answer service made of the same questions.
+type evalResult struct {
+	retrieval.EvalReport
+	CorrectRefusals  int `json:"correct_refusals"`   // unanswerable questions refused
+	FalseRefusals    int `json:"false_refusals"`     // answerable questions refused
+	FirstCitationHit int `json:"first_citation_hit"` // answerable questions whose first citation is right
+}
+
+func runEval(ctx context.Context, e *env, args []string) error {
+	fs := e.flags("eval")
+	region := fs.String("region", "", "asker region for every question (default: none)")
+	asJSON := fs.Bool("json", false, "print JSON")
+	pos, err := parseArgs(fs, args)
+	if err != nil {
+		return err
+	}
+	if len(pos) != 1 {
+		return usageError("usage: policybot eval FILE.jsonl [--region R] [--json]")
+	}
+	qs, err := retrieval.LoadEval(pos[0])
+	if err != nil {
+		return err
+	}
+	s, err := e.open(ctx, true)
+	if err != nil {
+		return err
+	}
+	defer s.close()
+	rep, err := retrieval.Evaluate(ctx, s.searcher, qs, *region)
+	if err != nil {
+		return err
+	}
+	res := evalResult{EvalReport: rep}
+	for _, q := range qs {
+		ans, err := s.answers.Ask(ctx, answer.Request{Region: *region, Question: q.Q})
+		if err != nil {
+			return fmt.Errorf("eval: ask %q: %w", q.Q, err)
+		}
+		switch {
+		case len(q.Gold) == 0 && !ans.Answered:
+			res.CorrectRefusals++
+		case len(q.Gold) > 0 && !ans.Answered:
+			res.FalseRefusals++
+		case len(q.Gold) > 0 && len(ans.Citations) > 0 && retrieval.Relevant(q, ans.Citations[0]):
+			res.FirstCitationHit++
+		}
+	}
+	if *asJSON {
+		return writeJSON(e.stdout, res)
+	}
+	fmt.Fprint(e.stdout, rep.String())
+	fmt.Fprintf(e.stdout, "answers: first citation right %d/%d, answerable refused %d/%d, unanswerable refused %d/%d\n",
+		res.FirstCitationHit, rep.Answerable, res.FalseRefusals, rep.Answerable, res.CorrectRefusals, rep.Unanswerable)
+	return nil
+}

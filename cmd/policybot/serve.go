@@ -1,0 +1,113 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"policybot/bot"
+	"policybot/web"
+)
+
+func runServe(ctx context.Context, e *env, args []string) error {
+	fs := e.flags("serve")
+	if _, err := parseArgs(fs, args); err != nil {
+		return err
+	}
+	cfg, err := e.loadConfig()
+	if err != nil {
+		return err
+	}
+	log := newLogger(cfg, e.stderr)
+	s, err := openStack(ctx, cfg, log, false)
+	if err != nil {
+		return err
+	}
+	defer s.close()
+
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	var wechat http.Handler
+	var botH *bot.Handler
+	if cfg.WeChat.Token != "" {
+		botH, err = bot.New(bot.Config{
+			Token:           cfg.WeChat.Token,
+			AppID:           cfg.WeChat.AppID,
+			AppSecret:       cfg.WeChat.AppSecret,
+			EncodingAESKey:  cfg.WeChat.EncodingAESKey,
+			Region:          cfg.Region,
+			PublicBaseURL:   cfg.PublicBaseURL,
+			TimestampWindow: cfg.WeChat.TimestampWindow.D(),
+			RateLimit:       cfg.WeChat.RateLimit,
+			MenuQuestions:   cfg.WeChat.Menu,
+			Asker:           s.answers,
+			State:           s.state,
+			Registry:        reg,
+			Logger:          log,
+		})
+		if err != nil {
+			return fmt.Errorf("wechat: %w", err)
+		}
+		wechat = botH
+	} else {
+		log.Info("wechat endpoint off: no POLICYBOT_WECHAT_TOKEN")
+	}
+
+	srv := web.New(web.Config{
+		Searcher:  s.searcher,
+		Asker:     s.answers,
+		Store:     s.store,
+		Answers:   s.state,
+		APITokens: cfg.APITokens,
+		WeChat:    wechat,
+		Metrics:   promhttp.HandlerFor(reg, promhttp.HandlerOpts{Registry: reg}),
+		Logger:    log,
+	})
+	if err := srv.Open(cfg.Listen); err != nil {
+		return err
+	}
+	log.Info("listening", "addr", srv.Addr(), "store", cfg.Store, "embedder", s.embedder.Name())
+	fmt.Fprintf(e.stderr, "policybot: serving on http://%s\n", srv.Addr())
+
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve() }()
+
+	// The corpus loads after the port is open, so /healthz answers at once and
+	// /readyz turns 200 when the clauses are searchable.
+	if cfg.Store == "memory" {
+		rep, err := s.ingest(ctx, cfg.Corpus, ingestOptions{})
+		if err != nil {
+			_ = srv.Shutdown(context.Background())
+			return err
+		}
+		for _, f := range rep.Failed {
+			log.Warn("document not loaded", "err", f)
+		}
+		log.Info("corpus loaded", "report", rep.String())
+	}
+	srv.SetReady(true)
+
+	select {
+	case err := <-errc:
+		return err
+	case <-ctx.Done():
+	}
+	log.Info("shutting down")
+	srv.SetReady(false)
+	shutCtx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := srv.Shutdown(shutCtx); err != nil {
+		log.Warn("shutdown", "err", err)
+	}
+	if botH != nil {
+		if err := botH.Shutdown(shutCtx); err != nil { // finish in-flight WeChat answers and pushes
+			log.Warn("wechat shutdown", "err", err)
+		}
+	}
+	return nil
+}
