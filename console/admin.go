@@ -36,7 +36,8 @@ type pendingUpload struct {
 	expires time.Time
 }
 
-var uploadExts = []string{".txt", ".md", ".markdown", ".html", ".htm"}
+// uploadExts are the formats the parser reads (retrieval.Extensions).
+var uploadExts = retrieval.Extensions
 
 type previewView struct {
 	Token    string
@@ -256,7 +257,8 @@ func (c *Console) commit(w http.ResponseWriter, r *http.Request) error {
 	if !ok {
 		return userError(http.StatusBadRequest, "预览已过期或已提交，请重新上传。")
 	}
-	if err := c.cfg.Ingest(r.Context(), p.name, p.data); err != nil {
+	summary, err := c.cfg.Ingest(r.Context(), p.name, p.data)
+	if err != nil {
 		return fmt.Errorf("admin commit %s: %w", p.name, err)
 	}
 	action, detail := "upload", p.orig
@@ -264,7 +266,7 @@ func (c *Console) commit(w http.ResponseWriter, r *http.Request) error {
 		action = "replace"
 	}
 	c.audit(r, AuditEntry{User: si.User.Name, Action: action, Target: p.docID,
-		Detail: fmt.Sprintf("%s (%d bytes)", detail, len(p.data))})
+		Detail: fmt.Sprintf("%s（%d 字节）：%s", detail, len(p.data), summary)})
 	http.Redirect(w, r, "/admin/documents?done="+action+"&doc="+url.QueryEscape(p.docID), http.StatusSeeOther)
 	return nil
 }
@@ -297,10 +299,11 @@ func (c *Console) reingest(w http.ResponseWriter, r *http.Request) error {
 	if _, _, err := c.cfg.Store.Document(r.Context(), id); err != nil {
 		return fmt.Errorf("admin reingest %s: %w", id, err)
 	}
-	if err := c.cfg.Reingest(r.Context(), id); err != nil {
+	summary, err := c.cfg.Reingest(r.Context(), id)
+	if err != nil {
 		return fmt.Errorf("admin reingest %s: %w", id, err)
 	}
-	c.audit(r, AuditEntry{User: si.User.Name, Action: "reingest", Target: id})
+	c.audit(r, AuditEntry{User: si.User.Name, Action: "reingest", Target: id, Detail: summary})
 	http.Redirect(w, r, "/admin/documents?done=reingest&doc="+url.QueryEscape(id), http.StatusSeeOther)
 	return nil
 }

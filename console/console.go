@@ -67,11 +67,12 @@ type Config struct {
 	Sessions   SessionStore
 	Audit      AuditLog
 	// Ingest parses, embeds and stores one uploaded document in one store
-	// transaction, replacing the document of the same ID.
-	Ingest func(ctx context.Context, name string, data []byte) error
-	// Reingest re-reads and re-embeds a stored document from its source; nil
-	// hides the re-ingest button.
-	Reingest func(ctx context.Context, id string) error
+	// transaction, replacing the document of the same ID, and summarises
+	// what it did; IngestFunc builds it from a retrieval.Ingester.
+	Ingest func(ctx context.Context, name string, data []byte) (string, error)
+	// Reingest reads a stored document again from its source and stores it
+	// anew; nil hides the re-ingest button. ReingestFunc builds it.
+	Reingest func(ctx context.Context, id string) (string, error)
 	// Parse previews an upload; nil means policy.Parse, the parser Ingest uses.
 	Parse func(name string, data []byte) (*policy.Document, error)
 	// Region is the region searched when the agent picks none (empty: the searcher's default).
