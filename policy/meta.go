@@ -221,6 +221,24 @@ func (p *parser) readMeta() {
 	}
 	d.Region = p.region()
 	d.Kind = p.kind()
+	// A 印发 notice wraps the measures it issues, and the measures are the
+	// clauses: cite them by the measures' own title when the text prints it
+	// (《天津市提升中小企业竞争力若干措施》 rather than the notice's title).
+	if m := reIssuedTitle.FindStringSubmatch(d.Title); m != nil && p.printsLine(m[1]) {
+		d.Title = m[1]
+	}
+}
+
+var reIssuedTitle = regexp.MustCompile(`印发《([^《》]+)》的通知$`)
+
+// printsLine reports whether a line of the document, title lines included, is exactly s.
+func (p *parser) printsLine(s string) bool {
+	for _, l := range p.src.lines {
+		if strings.TrimSpace(l) == s {
+			return true
+		}
+	}
+	return false
 }
 
 // firstBodyLine is the index of the first line that is clause text or

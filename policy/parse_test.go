@@ -63,7 +63,7 @@ func TestParseSeed(t *testing.T) {
 	}
 	for _, tc := range []struct{ field, got, want string }{
 		{"id", d.ID, "000_28e46f3fd46f944c"},
-		{"title", d.Title, "天津市工业和信息化局关于印发《天津市提升中小企业竞争力若干措施》的通知"},
+		{"title", d.Title, "天津市提升中小企业竞争力若干措施"},
 		{"number", d.Number, "津中小企组〔2022〕2号"},
 		{"issuer", d.Issuer, "天津市促进中小企业发展工作领导小组办公室"},
 		{"date", d.Date, "2022-06-18"},
