@@ -54,6 +54,7 @@ type Searcher struct {
 	known     []string // core names of the document regions in the store
 	regionsOf map[string][]string
 	knownAt   time.Time
+	titles    sync.Map // document title → its terms
 }
 
 // NewSearcher returns a searcher over store embedding questions with emb;
@@ -71,13 +72,16 @@ const (
 	candidatesK = 60
 	// lexicalWeight is the share of the lexical score in the blend; the
 	// rest is the cosine.
-	lexicalWeight = 0.6
+	lexicalWeight = 0.7
 	// Jurisdiction factors: a clause of the preferred place (the asker's
 	// region and its parents, or the place the question names) keeps its
 	// score; national clauses lose a little (a local measure is the more
 	// specific answer) and other places' clauses lose more.
-	nationalFactor  = 0.95
-	elsewhereFactor = 0.8
+	nationalFactor  = 0.85
+	elsewhereFactor = 0.6
+	// titleWeight is what an occurrence of a question term in the
+	// document title counts, relative to one in the clause (see lexScorer).
+	titleWeight = 0.6
 	// regionCacheTTL bounds how stale the list of known document regions
 	// (used to notice places named in questions) may be.
 	regionCacheTTL = time.Minute
@@ -115,8 +119,7 @@ func (s *Searcher) Search(ctx context.Context, req SearchRequest) ([]Hit, error)
 		return nil, err
 	}
 	places := mentionedPlaces(q, known)
-	mentioned := len(places) > 0
-	if !mentioned {
+	if len(places) == 0 {
 		region := req.Region
 		if region == "" {
 			region = s.defaultRegion
@@ -180,8 +183,8 @@ func (s *Searcher) Search(ctx context.Context, req SearchRequest) ([]Hit, error)
 	}
 	hits := make([]Hit, 0, len(cands))
 	for _, c := range cands {
-		score := lexicalWeight*scorer.score(c.Terms) + (1-lexicalWeight)*max(c.Cosine, 0)
-		score *= jurisdiction(c.Document, places, mentioned)
+		score := lexicalWeight*scorer.score(c.Terms, s.titleTerms(c.Document.Title)) + (1-lexicalWeight)*max(c.Cosine, 0)
+		score *= jurisdiction(c.Document, places)
 		hits = append(hits, Hit{Score: min(max(score, 0), 1), Document: c.Document, Clause: c.Clause})
 	}
 	slices.SortFunc(hits, func(a, b Hit) int {
@@ -197,7 +200,7 @@ func (s *Searcher) Search(ctx context.Context, req SearchRequest) ([]Hit, error)
 }
 
 // jurisdiction is the factor a document's score is multiplied by.
-func jurisdiction(d policy.Meta, places []string, mentioned bool) float64 {
+func jurisdiction(d policy.Meta, places []string) float64 {
 	switch {
 	case len(places) == 0:
 		return 1
@@ -257,6 +260,17 @@ func cosine(a, b []float32) float64 {
 		dot += float64(a[i]) * float64(b[i])
 	}
 	return dot / (na * nb)
+}
+
+// titleTerms returns the terms of a document title, cached: every
+// candidate of a document needs them.
+func (s *Searcher) titleTerms(title string) []string {
+	if v, ok := s.titles.Load(title); ok {
+		return v.([]string)
+	}
+	ts := s.lex.Terms(title)
+	s.titles.Store(title, ts)
+	return ts
 }
 
 // knownRegions returns the core names of the places the store's documents
@@ -320,8 +334,11 @@ func newLexScorer(terms []segment.Term, st Stats) *lexScorer {
 	return ls
 }
 
-// score is in [0, 1]: the matched share of the ideal, capped.
-func (ls *lexScorer) score(clauseTerms []string) float64 {
+// score is in [0, 1]: the matched share of the ideal, capped. Occurrences
+// in the document title (which every clause of the document repeats) count
+// titleWeight each: the title tells what the document is about, the clause
+// must still say it to win over its siblings.
+func (ls *lexScorer) score(clauseTerms, titleTerms []string) float64 {
 	if ls.ideal == 0 {
 		return 0
 	}
@@ -329,6 +346,11 @@ func (ls *lexScorer) score(clauseTerms []string) float64 {
 	for _, t := range clauseTerms {
 		if _, ok := ls.weight[t]; ok {
 			tf[t]++
+		}
+	}
+	for _, t := range titleTerms {
+		if n, ok := tf[t]; ok {
+			tf[t] = n - 1 + titleWeight
 		}
 	}
 	var sum float64

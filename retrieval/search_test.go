@@ -1,0 +1,112 @@
+package retrieval
+
+import (
+	"context"
+	"slices"
+	"testing"
+	"testing/fstest"
+
+	"policybot/embeddings"
+)
+
+func TestSearchJurisdiction(t *testing.T) {
+	ctx := context.Background()
+	store := NewMemoryStore()
+	emb := embeddings.NewLocal(256)
+	fsys := fstest.MapFS{"tj.txt": {Data: []byte(docTianjin)}, "bj.txt": {Data: []byte(docBeijing)}}
+	if _, err := (&Ingester{Store: store, Embedder: emb}).IngestFS(ctx, fsys, "."); err != nil {
+		t.Fatal(err)
+	}
+	s := NewSearcher(store, emb, "天津市")
+	tests := []struct {
+		name, query, region, wantDoc string
+	}{
+		{"default region", "续贷怎么办", "", "tj"},
+		{"asker's region", "续贷怎么办", "北京市", "bj"},
+		{"region alias", "续贷怎么办", "京", "bj"},
+		{"district asks its city's measures", "续贷怎么办", "北京市海淀区", "bj"},
+		{"question names another region", "北京市对于续贷有什么支持", "", "bj"},
+		{"question names its short name", "天津续贷有什么支持", "北京市", "tj"},
+		{"subject beats region", "减免房租", "天津市", "bj"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			hits, err := s.Search(ctx, SearchRequest{Query: tt.query, Region: tt.region, K: 3})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(hits) == 0 || hits[0].Document.ID != tt.wantDoc {
+				t.Fatalf("top hit %v, want a clause of %s", hits, tt.wantDoc)
+			}
+			for i, h := range hits {
+				if h.Score < 0 || h.Score > 1 || i > 0 && h.Score > hits[i-1].Score {
+					t.Errorf("hit %d score %v: want in [0,1], descending", i, h.Score)
+				}
+			}
+		})
+	}
+}
+
+func TestSearchScoreAndRequests(t *testing.T) {
+	ctx := context.Background()
+	store := NewMemoryStore()
+	emb := embeddings.NewLocal(256)
+	fsys := fstest.MapFS{"tj.txt": {Data: []byte(docTianjin)}}
+	if _, err := (&Ingester{Store: store, Embedder: emb}).IngestFS(ctx, fsys, "."); err != nil {
+		t.Fatal(err)
+	}
+	s := NewSearcher(store, emb, "")
+	if _, err := s.Search(ctx, SearchRequest{Query: "  "}); err == nil {
+		t.Error("empty query: no error")
+	}
+	hits, err := s.Search(ctx, SearchRequest{Query: "无还本续贷", K: 0})
+	if err != nil || len(hits) != 1 {
+		t.Fatalf("K 0 → %d hits, %v; want 1", len(hits), err)
+	}
+	answered := hits[0].Score
+	hits, err = s.Search(ctx, SearchRequest{Query: "明天会下雨吗", K: 5})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(hits) > 0 && hits[0].Score >= answered/2 {
+		t.Errorf("unrelated question scores %v, answered one %v: want far lower", hits[0].Score, answered)
+	}
+}
+
+func TestRegionPlaces(t *testing.T) {
+	tests := []struct {
+		region string
+		want   []string
+	}{
+		{"天津市", []string{"天津"}},
+		{"津", []string{"天津"}},
+		{"北京市海淀区", []string{"海淀", "北京"}},
+		{"铁岭市", []string{"铁岭", "辽宁"}},
+		{"全国", nil},
+		{"", nil},
+	}
+	for _, tt := range tests {
+		if got := regionPlaces(tt.region); !slices.Equal(got, tt.want) {
+			t.Errorf("regionPlaces(%q) = %v, want %v", tt.region, got, tt.want)
+		}
+	}
+}
+
+func TestMentionedPlaces(t *testing.T) {
+	tests := []struct {
+		q     string
+		known []string
+		want  []string
+	}{
+		{"北京市对于复工复产有什么政策", nil, []string{"北京"}},
+		{"天津如何优化特种设备检验", nil, []string{"天津"}},
+		{"阜阳市如何扩大信贷投放", nil, []string{"阜阳"}},
+		{"石景山区有哪些支持措施", []string{"石景山"}, []string{"石景山"}},
+		{"小微企业贷款有什么支持", []string{"石景山"}, nil},
+	}
+	for _, tt := range tests {
+		if got := mentionedPlaces(tt.q, tt.known); !slices.Equal(got, tt.want) {
+			t.Errorf("mentionedPlaces(%q) = %v, want %v", tt.q, got, tt.want)
+		}
+	}
+}

@@ -1,0 +1,127 @@
+package segment
+
+import (
+	"slices"
+	"strings"
+	"testing"
+)
+
+func TestNormalize(t *testing.T) {
+	tests := []struct{ in, want string }{
+		{"（四）ＡＰＥＣ", "(四)apec"},
+		{"１２３６６　热线", "12366 热线"},
+		{"Policy Bot", "policy bot"},
+		{"无还本续贷", "无还本续贷"},
+	}
+	for _, tt := range tests {
+		if got := Normalize(tt.in); got != tt.want {
+			t.Errorf("Normalize(%q) = %q, want %q", tt.in, got, tt.want)
+		}
+	}
+}
+
+func testLexicon(t *testing.T) *Lexicon {
+	t.Helper()
+	l, err := NewLexicon("# comment\n无还本续贷\n融资担保公司\n知识产权质押融资\n", "续贷 转贷 展期\n专利 知识产权\n")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return l
+}
+
+func TestTerms(t *testing.T) {
+	l := testLexicon(t)
+	tests := []struct {
+		name, in string
+		want     []string
+	}{
+		{"bigrams", "信贷支持", []string{"信贷", "贷支", "支持"}},
+		{"lone character", "税", []string{"税"}},
+		{"dictionary word added", "开展无还本续贷", []string{"开展", "展无", "无还", "还本", "本续", "续贷", "无还本续贷"}},
+		{"ascii and digits", "APEC展会12366", []string{"apec", "展会", "12366"}},
+		{"punctuation separates", "首贷、续贷", []string{"首贷", "续贷"}},
+		{"stop character separates", "企业的贷款", []string{"企业", "贷款"}},
+		{"empty", "  ，。", []string{}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got := l.Terms(tt.in)
+			if !slices.Equal(got, tt.want) {
+				t.Errorf("Terms(%q) = %q, want %q", tt.in, got, tt.want)
+			}
+		})
+	}
+}
+
+func TestQuery(t *testing.T) {
+	l := testLexicon(t)
+	tests := []struct {
+		name    string
+		in      string
+		has     []string // terms that must be present with weight 1
+		synonym []string // terms that must be present with SynonymWeight
+		not     []string // terms that must be absent
+	}{
+		{"filler removed", "请问续贷怎么办？", []string{"续贷"}, []string{"转贷", "展期"}, []string{"请问", "怎么", "么办", "贷怎"}},
+		{"filler inside dictionary word kept", "融资担保公司有哪些", []string{"融资担保公司", "公司"}, nil, []string{"哪些"}},
+		{"synonym of a longer word", "知识产权能不能质押", []string{"知识", "产权", "质押"}, []string{"专利"}, []string{"能不", "不能"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got := map[string]float64{}
+			for _, term := range l.Query(tt.in) {
+				if _, dup := got[term.Text]; dup {
+					t.Errorf("term %q repeated", term.Text)
+				}
+				got[term.Text] = term.Weight
+			}
+			for _, w := range tt.has {
+				if got[w] != 1 {
+					t.Errorf("term %q weight %v, want 1 (terms %v)", w, got[w], got)
+				}
+			}
+			for _, w := range tt.synonym {
+				if got[w] != SynonymWeight {
+					t.Errorf("term %q weight %v, want %v (terms %v)", w, got[w], SynonymWeight, got)
+				}
+			}
+			for _, w := range tt.not {
+				if _, ok := got[w]; ok {
+					t.Errorf("term %q present, want absent (terms %v)", w, got)
+				}
+			}
+		})
+	}
+}
+
+func TestNewLexiconErrors(t *testing.T) {
+	tests := []struct{ name, dict, syn string }{
+		{"space in dictionary word", "无还本 续贷\n", ""},
+		{"one-word synonym group", "", "续贷\n"},
+	}
+	for _, tt := range tests {
+		if _, err := NewLexicon(tt.dict, tt.syn); err == nil {
+			t.Errorf("%s: no error", tt.name)
+		}
+	}
+}
+
+func TestDefaultLexicon(t *testing.T) {
+	l := Default()
+	if c, ok := l.Synonym("展期"); !ok || c != "续贷" {
+		t.Errorf("Synonym(展期) = %q, %v; want 续贷, true", c, ok)
+	}
+	if !slices.Contains(l.Terms("支持融资担保公司发展"), "融资担保公司") {
+		t.Error("dictionary word 融资担保公司 not a term")
+	}
+}
+
+var benchText = strings.Repeat("持续加大小微企业首贷、续贷、信用贷、中长期贷款投放规模和力度，对符合条件的小微企业开展无还本续贷业务。", 4)
+
+func BenchmarkTerms(b *testing.B) {
+	l := Default()
+	b.SetBytes(int64(len(benchText)))
+	for b.Loop() {
+		l.Terms(benchText)
+	}
+}
