@@ -83,7 +83,7 @@ func randomHex(n int) string {
 var schemaSeq atomic.Int64
 
 // newSchema creates an empty schema and returns a URL whose connections use it.
-func newSchema(t *testing.T) string {
+func newSchema(t testing.TB) string {
 	t.Helper()
 	if testURL == "" {
 		t.Skip("POLICYBOT_TEST_DATABASE_URL not set")
@@ -106,7 +106,7 @@ func newSchema(t *testing.T) string {
 }
 
 // openURL opens a store on url, closed when the test ends.
-func openURL(t *testing.T, url string) *Store {
+func openURL(t testing.TB, url string) *Store {
 	t.Helper()
 	s, err := Open(context.Background(), url, WithMaxConns(4))
 	if err != nil {
@@ -117,7 +117,7 @@ func openURL(t *testing.T, url string) *Store {
 }
 
 // openTest opens a store on a fresh schema.
-func openTest(t *testing.T) *Store {
+func openTest(t testing.TB) *Store {
 	t.Helper()
 	return openURL(t, newSchema(t))
 }
