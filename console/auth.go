@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+	"time"
 
 	"golang.org/x/crypto/bcrypt"
 )
@@ -174,7 +175,7 @@ func (c *Console) login(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	http.SetCookie(w, &http.Cookie{
-		Name: cookieName, Value: token, Path: "/", Expires: sess.Expires,
+		Name: cookieName, Value: token, Path: "/", MaxAge: int(c.cfg.SessionTTL / time.Second),
 		Secure: c.cfg.SecureCookies, HttpOnly: true, SameSite: http.SameSiteLaxMode,
 	})
 	c.log.Info("console login", "user", u.Name, "role", u.Role)

@@ -1,0 +1,160 @@
+package console
+
+import (
+	"context"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/cookiejar"
+	"net/http/httptest"
+	"net/url"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"policybot/answer"
+	"policybot/embeddings"
+	"policybot/retrieval"
+	"policybot/state"
+)
+
+// testDoc is a small policy document in the layout of the real corpus.
+const testDoc = `天津市支持小微企业融资的若干措施
+津金融〔2024〕9号
+
+一、加大信贷支持
+（一）支持续贷。对流动资金贷款到期后仍有融资需求、又临时存在资金困难的小微企业，银行可按规定办理续贷，不得抽贷、断贷。（责任单位：市金融局、人民银行天津分行）
+（二）降低担保费率。政府性融资担保机构对小微企业担保费率降至1%以下。（责任单位：市财政局）
+二、优化服务
+（三）推广首贷服务中心。在各区设立首贷服务中心，为首次贷款企业提供咨询。（责任单位：各区人民政府）
+（四）畅通投诉渠道。企业可拨打12345热线反映融资问题。（责任单位：市金融局）
+
+天津市地方金融监督管理局
+2024年3月1日
+`
+
+type harness struct {
+	t        *testing.T
+	c        *Console
+	srv      *httptest.Server
+	store    *retrieval.MemoryStore
+	users    *FileStore
+	state    *state.Memory
+	now      time.Time
+	password string
+}
+
+
+// newHarness serves a Console over the real memory store, local embedder,
+// searcher, ingester and answer service, with one agent and one admin.
+func newHarness(t *testing.T) *harness {
+	t.Helper()
+	ctx := context.Background()
+	h := &harness{t: t, store: retrieval.NewMemoryStore(), state: state.NewMemory(), password: "correct horse 1",
+		now: time.Now()}
+	emb := embeddings.NewLocal(256)
+	ing := &retrieval.Ingester{Store: h.store, Embedder: emb}
+	if _, err := IngestFunc(ing)(ctx, "xiaowei.txt", []byte(testDoc)); err != nil {
+		t.Fatal(err)
+	}
+	searcher := retrieval.NewSearcher(h.store, emb, "天津市")
+	asker := answer.New(answer.Config{Searcher: searcher, Recorder: h.state, DefaultRegion: "天津市"})
+	var err error
+	h.users, err = NewFileStore(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, u := range []struct{ name, role string }{{"agent1", RoleAgent}, {"admin1", RoleAdmin}} {
+		nu, err := NewUser(u.name, u.role, h.password, h.now)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := h.users.AddUser(ctx, nu); err != nil {
+			t.Fatal(err)
+		}
+	}
+	h.c = New(Config{
+		Searcher: searcher, Asker: asker, Store: h.store, Unanswered: h.state,
+		Users: h.users, Sessions: NewMemorySessions(), Audit: h.users,
+		Ingest: IngestFunc(ing), Reingest: ReingestFunc(ing, h.store, nil),
+		Region: "天津市", MaxUpload: 64 << 10,
+		Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
+	})
+	h.c.now = func() time.Time { return h.now }
+	h.c.sleep = func(context.Context, time.Duration) {}
+	mux := http.NewServeMux()
+	h.c.Mount(mux)
+	h.srv = httptest.NewServer(mux)
+	t.Cleanup(h.srv.Close)
+	return h
+}
+
+// client returns a browser-like client that keeps cookies and does not
+// follow redirects, so tests see them.
+func (h *harness) client() *http.Client {
+	jar, _ := cookiejar.New(nil)
+	return &http.Client{Jar: jar, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+}
+
+// login signs cl in and returns the session's CSRF token.
+func (h *harness) login(cl *http.Client, name string) string {
+	h.t.Helper()
+	resp := h.post(cl, "/login", url.Values{"name": {name}, "password": {h.password}})
+	if resp.StatusCode != http.StatusSeeOther {
+		h.t.Fatalf("login %s: status %d", name, resp.StatusCode)
+	}
+	_, body := h.get(cl, "/logout")
+	m := regexp.MustCompile(`name="csrf" value="([0-9a-f]{64})"`).FindStringSubmatch(body)
+	if m == nil {
+		h.t.Fatalf("no CSRF token on the logout page:\n%s", body)
+	}
+	return m[1]
+}
+
+func (h *harness) get(cl *http.Client, path string) (*http.Response, string) {
+	h.t.Helper()
+	resp, err := cl.Get(h.srv.URL + path)
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return resp, string(b)
+}
+
+func (h *harness) post(cl *http.Client, path string, form url.Values) *http.Response {
+	h.t.Helper()
+	resp, err := cl.PostForm(h.srv.URL+path, form)
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	b, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	resp.Header.Set("X-Test-Body", url.QueryEscape(string(b)))
+	return resp
+}
+
+func bodyOf(resp *http.Response) string {
+	s, _ := url.QueryUnescape(resp.Header.Get("X-Test-Body"))
+	return s
+}
+
+func (h *harness) clientAs(role string) (*http.Client, string) {
+	cl := h.client()
+	switch role {
+	case RoleAgent:
+		return cl, h.login(cl, "agent1")
+	case RoleAdmin:
+		return cl, h.login(cl, "admin1")
+	}
+	return cl, strings.Repeat("0", 64)
+}
+
+func regexpFind(pattern, s string) string {
+	m := regexp.MustCompile(pattern).FindStringSubmatch(s)
+	if m == nil {
+		return ""
+	}
+	return m[1]
+}
