@@ -56,8 +56,8 @@ func TestLocalEmbed(t *testing.T) {
 }
 
 func TestLocalDefaultsAndCancel(t *testing.T) {
-	if d := NewLocal(0).Dimensions(); d != 512 {
-		t.Errorf("NewLocal(0).Dimensions() = %d, want 512", d)
+	if d := NewLocal(0).Dimensions(); d != 1024 {
+		t.Errorf("NewLocal(0).Dimensions() = %d, want 1024", d)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()

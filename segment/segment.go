@@ -83,80 +83,75 @@ func isWordRune(r rune) bool {
 // clauses, and 业的, 的贷 … bigrams only add noise.
 var stopRunes = map[rune]bool{'的': true, '了': true}
 
-// span is a run of CJK characters (han) or of ASCII letters and digits.
+// span is a run of CJK characters (han) or of ASCII letters and digits: its
+// text and the byte offset of each rune in it plus the end, so that terms are
+// substrings of the text, not fresh allocations.
 type span struct {
-	runes []rune
-	han   bool
+	text string
+	off  []int
+	han  bool
 }
 
 // spans splits normalised text into runs; everything else separates them.
 func spans(text string, fn func(span)) {
-	var cur []rune
-	curHan := false
-	flush := func() {
-		if len(cur) > 0 {
-			fn(span{runes: cur, han: curHan})
-			cur = nil
+	start, han := -1, false
+	var off []int
+	flush := func(end int) {
+		if start >= 0 {
+			off = append(off, end-start)
+			fn(span{text: text[start:end], off: off, han: han})
+			start, off = -1, off[:0]
 		}
 	}
-	for _, r := range text {
-		switch {
-		case isHan(r) && !stopRunes[r]:
-			if !curHan {
-				flush()
-			}
-			curHan = true
-			cur = append(cur, r)
-		case isWordRune(r):
-			if curHan {
-				flush()
-			}
-			curHan = false
-			cur = append(cur, r)
-		default:
-			flush()
+	for i, r := range text {
+		isH := isHan(r) && !stopRunes[r]
+		isW := !isH && isWordRune(r)
+		if !isH && !isW {
+			flush(i)
+			continue
 		}
+		if start >= 0 && isH != han {
+			flush(i)
+		}
+		if start < 0 {
+			start, han = i, isH
+		}
+		off = append(off, i-start)
 	}
-	flush()
+	flush(len(text))
 }
 
 // Terms returns the indexing terms of text (see the package comment).
 func (l *Lexicon) Terms(text string) []string {
 	text = Normalize(text)
-	out := make([]string, 0, utf8.RuneCountInString(text)+8)
+	out := make([]string, 0, len(text)/2+8)
 	spans(text, func(s span) { out = l.appendSpanTerms(out, s) })
 	return out
 }
 
 func (l *Lexicon) appendSpanTerms(out []string, s span) []string {
-	if !s.han {
-		return append(out, string(s.runes))
+	n := len(s.off) - 1 // runes
+	if !s.han || n == 1 {
+		return append(out, s.text)
 	}
-	rs := s.runes
-	if len(rs) == 1 {
-		return append(out, string(rs))
+	for i := 0; i+1 < n; i++ {
+		out = append(out, s.text[s.off[i]:s.off[i+2]])
 	}
-	for i := 0; i+1 < len(rs); i++ {
-		out = append(out, string(rs[i:i+2]))
-	}
-	for i := 0; i+2 < len(rs); i++ {
-		if n := l.longest(rs, i); n >= 3 {
-			out = append(out, string(rs[i:i+n]))
+	for i := 0; i+2 < n; i++ {
+		if m := l.longest(s, i); m >= 3 {
+			out = append(out, s.text[s.off[i]:s.off[i+m]])
 		}
 	}
 	return out
 }
 
 // longest returns the length in runes of the longest dictionary word
-// starting at rs[i], or 0.
-func (l *Lexicon) longest(rs []rune, i int) int {
+// starting at rune i of s, or 0.
+func (l *Lexicon) longest(s span, i int) int {
 	best := 0
-	max := l.maxLen
-	if len(rs)-i < max {
-		max = len(rs) - i
-	}
+	max := min(l.maxLen, len(s.off)-1-i)
 	for n := 2; n <= max; n++ {
-		if l.words[string(rs[i:i+n])] {
+		if l.words[s.text[s.off[i]:s.off[i+n]]] {
 			best = n
 		}
 	}
@@ -226,10 +221,15 @@ func (l *Lexicon) synonymsIn(q string) []string {
 // (公司 in 融资担保公司 stays). Spaces keep bigrams from spanning the gap.
 func (l *Lexicon) StripFiller(q string) string {
 	rs := []rune(q)
+	whole := span{text: q}
+	for i := range q {
+		whole.off = append(whole.off, i)
+	}
+	whole.off = append(whole.off, len(q))
 	drop := make([]bool, len(rs))
 	covered := 0 // rs[:covered] lies inside a dictionary word found earlier
 	for i := 0; i < len(rs); i++ {
-		if n := l.longest(rs, i); i+n > covered {
+		if n := l.longest(whole, i); i+n > covered {
 			covered = i + n
 		}
 		if i < covered && !l.fillerAt(rs, i, covered) {
