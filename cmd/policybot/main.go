@@ -75,6 +75,7 @@ func init() {
 		{"search", "search [--json] [-k N] [--region R] QUERY", "print the clauses that match a query", runSearch},
 		{"eval", "eval FILE.jsonl [--region R] [--json]", "score a question file (hit@1, hit@3, MRR@10, refusals)", runEval},
 		{"ingest", "ingest [--reembed] [--prune] [PATH...]", "parse documents and store their clauses (default: the configured corpus)", runIngest},
+		{"user", "user add NAME --role agent|admin | user list | user disable NAME", "manage console accounts", runUser},
 		{"parse", "parse [--json] FILE", "print a policy document parsed into clauses", runParse},
 		{"config", "config check [--config FILE]", "validate the configuration and print the effective one, secrets masked", runConfig},
 		{"healthcheck", "healthcheck", "exit 0 when the local server is ready (container HEALTHCHECK)", runHealthcheck},
