@@ -3,6 +3,7 @@ package console
 import (
 	"context"
 	"io"
+	"io/fs"
 	"log/slog"
 	"net/http"
 	"net/http/cookiejar"
@@ -45,10 +46,12 @@ type harness struct {
 	password string
 }
 
-
 // newHarness serves a Console over the real memory store, local embedder,
 // searcher, ingester and answer service, with one agent and one admin.
-func newHarness(t *testing.T) *harness {
+func newHarness(t *testing.T) *harness { return newHarnessWith(t, nil) }
+
+// newHarnessWith also ingests corpus (e.g. seeds.Documents) when not nil.
+func newHarnessWith(t *testing.T, corpus fs.FS) *harness {
 	t.Helper()
 	ctx := context.Background()
 	h := &harness{t: t, store: retrieval.NewMemoryStore(), state: state.NewMemory(), password: "correct horse 1",
@@ -57,6 +60,11 @@ func newHarness(t *testing.T) *harness {
 	ing := &retrieval.Ingester{Store: h.store, Embedder: emb}
 	if _, err := IngestFunc(ing)(ctx, "xiaowei.txt", []byte(testDoc)); err != nil {
 		t.Fatal(err)
+	}
+	if corpus != nil {
+		if _, err := ing.IngestFS(ctx, corpus, "."); err != nil {
+			t.Fatal(err)
+		}
 	}
 	searcher := retrieval.NewSearcher(h.store, emb, "天津市")
 	asker := answer.New(answer.Config{Searcher: searcher, Recorder: h.state, DefaultRegion: "天津市"})

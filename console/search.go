@@ -56,7 +56,7 @@ func (c *Console) search(w http.ResponseWriter, r *http.Request) error {
 
 func formatElapsed(d time.Duration) string {
 	if d < time.Second {
-		return fmt.Sprintf("%d 毫秒", d.Milliseconds())
+		return fmt.Sprintf("%.1f 毫秒", float64(d.Microseconds())/1000)
 	}
 	return fmt.Sprintf("%.2f 秒", d.Seconds())
 }
