@@ -93,6 +93,12 @@ func (in *Ingester) IngestPaths(ctx context.Context, paths ...string) (Report, e
 			if err != nil {
 				return err
 			}
+			if p != abs && skipInFolder(d.Name()) {
+				if d.IsDir() {
+					return filepath.SkipDir
+				}
+				return nil
+			}
 			if !d.IsDir() && hasExtension(p) {
 				srcs = append(srcs, fileSource(p))
 			}
@@ -119,6 +125,12 @@ func (in *Ingester) IngestFS(ctx context.Context, fsys fs.FS, root string) (Repo
 		if err != nil {
 			return err
 		}
+		if p != root && skipInFolder(d.Name()) {
+			if d.IsDir() {
+				return fs.SkipDir
+			}
+			return nil
+		}
 		if !d.IsDir() && hasExtension(p) {
 			srcs = append(srcs, source{name: path.Base(p), src: p, read: func() ([]byte, error) { return fs.ReadFile(fsys, p) }})
 		}
@@ -131,6 +143,24 @@ func (in *Ingester) IngestFS(ctx context.Context, fsys fs.FS, root string) (Repo
 		// Absolute sources came from IngestPaths, never from an fs.FS.
 		return !filepath.IsAbs(src) && (root == "." || strings.HasPrefix(src, root+"/"))
 	})
+}
+
+// folderNotes are the names (before the extension, upper-cased) of the
+// files that describe a folder rather than hold a policy: a corpus folder's
+// README or SOURCES listing is a Markdown table of file names and titles,
+// and ingested it became a "document" matching every question about the
+// titles it lists.
+var folderNotes = []string{"README", "SOURCES", "LICENSE", "LICENCE", "COPYING", "CHANGELOG", "CHANGES", "CONTRIBUTING", "NOTICE", "AUTHORS"}
+
+// skipInFolder reports whether a folder walk passes over the file or
+// folder called name: dot-files and dot-folders (.git, editor backups) and
+// folder notes. A file named explicitly is always ingested.
+func skipInFolder(name string) bool {
+	if strings.HasPrefix(name, ".") {
+		return true
+	}
+	base := strings.ToUpper(strings.TrimSuffix(name, filepath.Ext(name)))
+	return slices.Contains(folderNotes, base)
 }
 
 func hasExtension(p string) bool {

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"slices"
 	"testing"
 	"testing/fstest"
 
@@ -124,5 +125,64 @@ func TestIngestPaths(t *testing.T) {
 	}
 	if _, err := in.IngestPaths(context.Background(), filepath.Join(dir, "missing")); err == nil {
 		t.Error("missing path: no error")
+	}
+}
+
+// A folder's notes (README, SOURCES …) and dot-files are not policies: a
+// folder walk skips them, but a file named explicitly is still ingested.
+func TestIngestSkipsFolderNotes(t *testing.T) {
+	sources := "# SOURCES\n\n| # | file | title |\n|---|---|---|\n| 1 | `tj.txt` | 天津市关于支持小微企业发展的若干措施 |\n"
+	files := map[string]string{
+		"tj.txt":          docTianjin,
+		"SOURCES.md":      sources,
+		"README.md":       sources,
+		"sub/License.txt": sources,
+		"sub/CHANGELOG":   sources,
+		".draft.txt":      docBeijing,
+		".git/bj.txt":     docBeijing,
+		"sub/bj.md":       docBeijing,
+	}
+	fsys := fstest.MapFS{}
+	dir := t.TempDir()
+	for name, data := range files {
+		fsys[name] = &fstest.MapFile{Data: []byte(data)}
+		p := filepath.Join(dir, filepath.FromSlash(name))
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(p, []byte(data), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	ctx := context.Background()
+	tests := []struct {
+		name   string
+		ingest func(in *Ingester) (Report, error)
+		want   []string
+	}{
+		{"FS", func(in *Ingester) (Report, error) { return in.IngestFS(ctx, fsys, ".") }, []string{"bj", "tj"}},
+		{"Folder", func(in *Ingester) (Report, error) { return in.IngestPaths(ctx, dir) }, []string{"bj", "tj"}},
+		{"NamedFile", func(in *Ingester) (Report, error) { return in.IngestPaths(ctx, filepath.Join(dir, "README.md")) }, []string{"readme"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			store := NewMemoryStore()
+			r, err := tt.ingest(&Ingester{Store: store, Embedder: embeddings.NewLocal(64)})
+			if err != nil {
+				t.Fatal(err)
+			}
+			docs, err := store.Documents(ctx)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var got []string
+			for _, d := range docs {
+				got = append(got, d.ID)
+			}
+			slices.Sort(got)
+			if !slices.Equal(got, tt.want) || len(r.Failed) != 0 {
+				t.Errorf("ingested %v (failed %v), want %v", got, r.Failed, tt.want)
+			}
+		})
 	}
 }
