@@ -1,0 +1,187 @@
+package synth
+
+import (
+	"bytes"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+
+	"policybot/policy"
+)
+
+// sharedDir walks up from the working directory to the folder holding
+// shared/corpus; tests skip without it, except in CI.
+func sharedDir(t *testing.T) string {
+	t.Helper()
+	dir, err := os.Getwd()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for {
+		if st, err := os.Stat(filepath.Join(dir, "shared", "corpus")); err == nil && st.IsDir() {
+			return filepath.Join(dir, "shared")
+		}
+		parent := filepath.Dir(dir)
+		if parent == dir {
+			if os.Getenv("CI") == "true" {
+				t.Fatal("shared/corpus not found above the working directory and CI=true")
+			}
+			t.Skip("shared/corpus not found above the working directory")
+		}
+		dir = parent
+	}
+}
+
+var (
+	materialOnce sync.Once
+	material     *Material
+	materialErr  error
+)
+
+func loadMaterial(t *testing.T) *Material {
+	t.Helper()
+	shared := sharedDir(t)
+	materialOnce.Do(func() {
+		material, materialErr = LoadMaterial(filepath.Join(shared, "corpus"), filepath.Join(shared, "seeds"))
+	})
+	if materialErr != nil {
+		t.Fatalf("LoadMaterial: %v", materialErr)
+	}
+	return material
+}
+
+// TestDocumentsParse checks that the parser reads back what the generator
+// meant: the clause count, the region, the marked title and ID.
+func TestDocumentsParse(t *testing.T) {
+	g := NewGenerator(loadMaterial(t), 1)
+	regions := map[string]bool{}
+	for i := range 200 {
+		d := g.Document(i)
+		doc, err := policy.Parse(d.Name, d.Data)
+		if err != nil {
+			t.Fatalf("document %d: %v\n%s", i, err, d.Data)
+		}
+		if len(doc.Clauses) != d.Clauses {
+			t.Fatalf("document %d: parser found %d clauses, generator wrote %d\n%s", i, len(doc.Clauses), d.Clauses, d.Data)
+		}
+		if doc.Region != d.Region {
+			t.Errorf("document %d: parsed region %q, generated %q (title %s)", i, doc.Region, d.Region, doc.Title)
+		}
+		if !strings.Contains(doc.Title, strings.Trim(Marker, "（）")) {
+			t.Errorf("document %d: title %q lacks the marker", i, doc.Title)
+		}
+		if !IsSynthetic(doc.ID) {
+			t.Errorf("document %d: ID %q is not marked synthetic", i, doc.ID)
+		}
+		for _, c := range doc.Clauses {
+			if c.Text == "" {
+				t.Fatalf("document %d: clause %s without text", i, c.ID)
+			}
+		}
+		regions[d.Region] = true
+	}
+	if len(regions) < 10 {
+		t.Errorf("200 documents cover %d regions, want at least 10", len(regions))
+	}
+}
+
+func TestDeterministic(t *testing.T) {
+	m := loadMaterial(t)
+	a, b, c := NewGenerator(m, 7), NewGenerator(m, 7), NewGenerator(m, 8)
+	for _, i := range []int{0, 1, 999, 123456} {
+		if !bytes.Equal(a.Document(i).Data, b.Document(i).Data) {
+			t.Errorf("document %d differs between two generators with one seed", i)
+		}
+		if bytes.Equal(a.Document(i).Data, c.Document(i).Data) {
+			t.Errorf("document %d is the same under seeds 7 and 8", i)
+		}
+	}
+	if bytes.Equal(a.Document(0).Data, a.Document(1).Data) {
+		t.Error("documents 0 and 1 are equal")
+	}
+}
+
+func TestCorpusSize(t *testing.T) {
+	g := NewGenerator(loadMaterial(t), 3)
+	for _, want := range []int{1, 500, 10_000} {
+		docs, total := g.Corpus(want)
+		sum := 0
+		for _, d := range docs {
+			sum += d.Clauses
+		}
+		if sum != total || total < want || total >= want+maxClauses {
+			t.Errorf("Corpus(%d): total %d, documents sum to %d", want, total, sum)
+		}
+	}
+}
+
+// TestRecombines checks the property the quality benchmark relies on: a
+// synthetic clause rarely repeats a whole real sentence, so it is a
+// distractor, not a copy of the answer.
+func TestRecombines(t *testing.T) {
+	shared := sharedDir(t)
+	real := map[string]bool{}
+	err := filepath.WalkDir(filepath.Join(shared, "corpus"), func(p string, d os.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
+		}
+		doc, err := policy.ParseFile(p)
+		if err != nil {
+			return nil
+		}
+		for _, c := range doc.Clauses {
+			for _, s := range strings.Split(c.Text, "。") {
+				if len([]rune(s)) >= 12 {
+					real[s] = true
+				}
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	g := NewGenerator(loadMaterial(t), 5)
+	var sentences, copies int
+	for i := range 300 {
+		d := g.Document(i)
+		doc, err := policy.Parse(d.Name, d.Data)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, c := range doc.Clauses {
+			for _, s := range strings.Split(c.Text, "。") {
+				if s == "" {
+					continue
+				}
+				sentences++
+				if real[s] {
+					copies++
+				}
+			}
+		}
+	}
+	if share := float64(copies) / float64(sentences); share > 0.01 {
+		t.Fatalf("%d of %d synthetic sentences (%.1f%%) copy a real sentence verbatim", copies, sentences, 100*share)
+	}
+}
+
+func TestChineseNumber(t *testing.T) {
+	for n, want := range map[int]string{1: "一", 9: "九", 10: "十", 11: "十一", 20: "二十", 32: "三十二"} {
+		if got := chineseNumber(n); got != want {
+			t.Errorf("chineseNumber(%d) = %q, want %q", n, got, want)
+		}
+	}
+}
+
+func TestPlaceName(t *testing.T) {
+	for region, want := range map[string]string{
+		"天津市": "天津市", "北京市海淀区": "海淀区", "福建省三明市": "三明市", "陕西省": "陕西省", "全国": "",
+	} {
+		if got := placeName(region); got != want {
+			t.Errorf("placeName(%q) = %q, want %q", region, got, want)
+		}
+	}
+}
