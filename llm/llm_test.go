@@ -202,7 +202,7 @@ func TestGenerate(t *testing.T) {
 		if !errors.Is(err, context.DeadlineExceeded) {
 			t.Fatalf("want context.DeadlineExceeded, got %v", err)
 		}
-		if elapsed > budget+200*time.Millisecond {
+		if elapsed > budget+2*time.Second { // the server takes 5 s; slack for a loaded CI machine
 			t.Errorf("returned after %s, budget %s", elapsed, budget)
 		}
 	})
