@@ -90,6 +90,13 @@ func runServe(ctx context.Context, e *env, args []string) error {
 		}
 		log.Info("corpus loaded", "report", rep.String())
 	}
+	if cfg.Store == "postgres" {
+		if docs, err := s.store.Documents(ctx); err != nil {
+			log.Warn("cannot list documents", "err", err)
+		} else if len(docs) == 0 {
+			log.Warn("the store holds no documents: run `policybot ingest` (every question will be refused)")
+		}
+	}
 	srv.SetReady(true)
 
 	select {
