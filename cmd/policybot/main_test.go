@@ -123,7 +123,7 @@ func TestUsageErrors(t *testing.T) {
 // TestServe starts the whole program on a free port and talks to it over HTTP.
 func TestServe(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
-	envv := map[string]string{"POLICYBOT_LISTEN": "127.0.0.1:0", "POLICYBOT_REGION": "天津市"}
+	envv := map[string]string{"POLICYBOT_LISTEN": "127.0.0.1:0", "POLICYBOT_REGION": "天津市", "POLICYBOT_DATA_DIR": t.TempDir()}
 	var errb syncBuffer
 	done := make(chan error, 1)
 	go func() {
@@ -158,6 +158,16 @@ func TestServe(t *testing.T) {
 	resp.Body.Close()
 	if resp.StatusCode != 200 || !strings.Contains(string(body), "无还本续贷") {
 		t.Fatalf("ask: %d %s", resp.StatusCode, body)
+	}
+	// The console is mounted and guarded: anonymous users are sent to /login.
+	noRedirect := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	resp, err = noRedirect.Get(base + "/console")
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if loc := resp.Header.Get("Location"); resp.StatusCode != http.StatusSeeOther && resp.StatusCode != http.StatusFound || !strings.HasPrefix(loc, "/login") {
+		t.Fatalf("console: %d Location %q", resp.StatusCode, loc)
 	}
 	resp, err = http.Get(base + "/metrics")
 	if err != nil {

@@ -3,7 +3,9 @@ package main
 import (
 	"context"
 	"fmt"
+	"log/slog"
 	"net/http"
+	"strings"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -11,8 +13,43 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"policybot/bot"
+	"policybot/console"
+	"policybot/postgres"
+	"policybot/retrieval"
+	"policybot/seeds"
 	"policybot/web"
 )
+
+// newConsole builds the agents' console and the admin pages: accounts, web
+// sessions and the audit log live in PostgreSQL in postgres mode, in the data
+// folder (sessions in memory) in the embedded default.
+func newConsole(ctx context.Context, s *stack, log *slog.Logger) (*console.Console, error) {
+	cfg := console.Config{
+		Searcher:      s.searcher,
+		Asker:         s.answers,
+		Store:         s.store,
+		Unanswered:    s.state,
+		Region:        s.cfg.Region,
+		SecureCookies: strings.HasPrefix(s.cfg.PublicBaseURL, "https://"),
+		Logger:        log,
+	}
+	ing := &retrieval.Ingester{Store: s.store, Embedder: s.embedder}
+	cfg.Ingest = console.IngestFunc(ing)
+	cfg.Reingest = console.ReingestFunc(ing, s.store, seeds.Documents)
+	if pg, ok := s.store.(*postgres.Store); ok {
+		cfg.Users, cfg.Sessions, cfg.Audit = pg, pg, pg
+	} else {
+		fstore, err := console.NewFileStore(s.cfg.DataDir)
+		if err != nil {
+			return nil, fmt.Errorf("console accounts: %w", err)
+		}
+		cfg.Users, cfg.Audit, cfg.Sessions = fstore, fstore, console.NewMemorySessions()
+	}
+	if users, err := cfg.Users.Users(ctx); err == nil && len(users) == 0 {
+		log.Warn("no console accounts yet: create the first admin with `policybot user add NAME --role admin`")
+	}
+	return console.New(cfg), nil
+}
 
 func runServe(ctx context.Context, e *env, args []string) error {
 	fs := e.flags("serve")
@@ -58,6 +95,10 @@ func runServe(ctx context.Context, e *env, args []string) error {
 		log.Info("wechat endpoint off: no POLICYBOT_WECHAT_TOKEN")
 	}
 
+	con, err := newConsole(ctx, s, log)
+	if err != nil {
+		return err
+	}
 	srv := web.New(web.Config{
 		Searcher:  s.searcher,
 		Asker:     s.answers,
@@ -66,6 +107,7 @@ func runServe(ctx context.Context, e *env, args []string) error {
 		APITokens: cfg.APITokens,
 		WeChat:    wechat,
 		Metrics:   promhttp.HandlerFor(reg, promhttp.HandlerOpts{Registry: reg}),
+		Extra:     con.Mount,
 		Logger:    log,
 	})
 	if err := srv.Open(cfg.Listen); err != nil {
