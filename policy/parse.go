@@ -16,6 +16,9 @@
 //     text. Headings form a tree; the clauses are the nodes that have a body. A
 //     heading carrying its own body (an article, or 四、在疫情防控期间…) is a
 //     clause whose lower-ranked items are enumerations kept in its text.
+//     Attachments (附件…) are parsed the same way, each under a part named
+//     附件：<its title>, when their numbered items are measures (a forwarding
+//     notice's real content); forms and contact lists are left out.
 //  5. finish: agency notes are cut out of each clause's text into Agencies,
 //     closing remarks after the last clause are dropped, and the metadata
 //     (title, 文号, issuer, date, region, kind) is read from the title block,
@@ -175,7 +178,18 @@ func (p *parser) run() {
 			p.leadFirst = true
 		}
 	}
-	root := p.buildTree()
+	root, next := p.buildTree(0, len(lines))
+	if len(root.children) == 0 {
+		p.paragraphs(root)
+	}
+	p.trimTrailing(root)
+	for next < len(lines) {
+		var att *node
+		att, next = p.attachment(next)
+		if att != nil {
+			root.children = append(root.children, att)
+		}
+	}
 	p.emit(root)
 	p.readMeta()
 }
@@ -235,9 +249,11 @@ func (n *node) pathElem() string {
 	return n.h.label
 }
 
-// buildTree sorts lines into a heading tree. Lines before the first heading
-// (title block, addressee, preamble, a wrapping notice) are not clauses.
-func (p *parser) buildTree() *node {
+// buildTree sorts lines[from:to] into a heading tree. Lines before the
+// first heading (title block, addressee, preamble, a wrapping notice) are not
+// clauses. It stops at an attachment line (附件…) after the first heading and
+// returns that line's index, or to.
+func (p *parser) buildTree(from, to int) (*node, int) {
 	lines := p.src.lines
 	root := &node{h: heading{rank: -1}, last: map[int]int{}}
 	stack := []*node{root}
@@ -248,14 +264,17 @@ func (p *parser) buildTree() *node {
 		n   *node
 		idx int
 	}
-	for i, l := range lines {
+	for i := from; i < to; i++ {
+		l := lines[i]
 		if p.roles[i] == roleDate || p.roles[i] == roleSignature {
 			continue
 		}
 		cur := stack[len(stack)-1]
-		if seenHeading && reAttach.MatchString(l) {
-			p.doc.Warnings = append(p.doc.Warnings, fmt.Sprintf("attachments after line %d not parsed: %s", i+1, truncate(l, 30)))
-			break
+		// In the document an attachment line counts after the first
+		// heading (before it, 附件 may be the preamble's word); inside an
+		// attachment any line starting the next one does.
+		if (seenHeading || from > 0) && reAttach.MatchString(l) {
+			return root, i
 		}
 		if h, ok := matchHeading(l); ok && p.roles[i] != roleTitle {
 			// A clause that is a body by itself keeps lower-ranked items as
@@ -329,10 +348,73 @@ func (p *parser) buildTree() *node {
 			idx int
 		}{cur, i}
 	}
-	if !seenHeading {
-		p.paragraphs(root)
+	return root, to
+}
+
+// Attachments whose numbered items are measures are parsed like the
+// document itself: a forwarding notice (转发…的通知) often carries the real
+// measures only in its attachment. Forms, tables and contact lists are not:
+// an attachment counts when it has attachMinClauses clauses or more and
+// most of them are sentences rather than form fields.
+const (
+	attachMinClauses = 2
+	attachMinRunes   = 30
+)
+
+// attachment parses the attachment starting at the 附件 line at index at,
+// up to the next attachment line. It returns the attachment as a part node
+// titled 附件：<its title> (nil when it holds no measures) and where the next
+// attachment starts.
+func (p *parser) attachment(at int) (*node, int) {
+	lines := p.src.lines
+	sub, next := p.buildTree(at+1, len(lines))
+	p.trimTrailing(sub)
+	var total, sentences int
+	var count func(n *node)
+	count = func(n *node) {
+		for _, c := range n.children {
+			if body := strings.Join(append([]string{c.inline}, c.body...), ""); body != "" {
+				total++
+				if utf8.RuneCountInString(body) >= attachMinRunes {
+					sentences++
+				}
+			}
+			count(c)
+		}
 	}
-	return root
+	count(sub)
+	if total < attachMinClauses || sentences*2 <= total {
+		p.doc.Warnings = append(p.doc.Warnings, fmt.Sprintf("attachment at line %d has no measures, not parsed: %s", at+1, truncate(lines[at], 30)))
+		return nil, next
+	}
+	title := p.attachmentTitle(at, next)
+	sub.h = heading{rank: rankPart}
+	sub.part = "附件：" + title
+	if title == "" {
+		sub.part = "附件"
+	}
+	return sub, next
+}
+
+// attachmentTitle is what the 附件 line names after its number (附件1：…
+// 办法) or else the title lines the attachment starts with, which a long
+// title wraps over (商务部办公厅关于… / 加强…的通知).
+func (p *parser) attachmentTitle(at, end int) string {
+	lines := p.src.lines
+	rest := strings.TrimSpace(lines[at][len(reAttach.FindString(lines[at])):])
+	rest = strings.Trim(rest, "《》")
+	if rest != "" && utf8.RuneCountInString(rest) <= 60 {
+		return rest
+	}
+	var title strings.Builder
+	for i := at + 1; i < end && i <= at+3; i++ {
+		l := lines[i]
+		if _, ok := matchHeading(l); ok || !isShortHeading(l) || strings.HasPrefix(l, "（") || strings.HasPrefix(l, "(") {
+			break
+		}
+		title.WriteString(l)
+	}
+	return title.String()
 }
 
 // paragraphs makes one node per paragraph for a document without numbering;
@@ -365,7 +447,6 @@ func (p *parser) paragraphs(root *node) {
 
 // emit turns the tree into clauses in document order.
 func (p *parser) emit(root *node) {
-	p.trimTrailing(root)
 	var walk func(n *node, path []string)
 	walk = func(n *node, path []string) {
 		if n != root {

@@ -347,6 +347,31 @@ func TestParseCases(t *testing.T) {
 			data:    []byte("某区措施\n1.减免房租。2、3、4月房租全免。\n2、3、4月区级财政贡献全补。\n2.提供贷款。\n"),
 			clauses: []clause{{"1.", "减免房租", "2、3、4月房租全免。\n2、3、4月区级财政贡献全补。"}, {"2.", "提供贷款", "提供贷款。"}},
 		},
+		{
+			name: "forwarded measures in an attachment", file: "forward.txt",
+			data: []byte("某市商务局关于转发外资工作通知的通知\n一、提高站位。全面落实通知各项要求。\n二、主动服务。协助外资企业复工复产。\n" +
+				"附件：《商务部办公厅关于加强外资企业服务的通知》\n2020年2月15日\n附件\n商务部办公厅关于积极应对疫情\n加强外资企业服务的通知\n各省商务主管部门：\n现就有关事项通知如下：\n" +
+				"（一）积极帮助外资企业复工。在做好防控工作的前提下，协助做好复工前各项准备工作，大力支持外资企业有序复工复产。\n" +
+				"（二）加强外资大项目服务保障。密切跟踪在谈外资大项目进展，及时了解外商决策进展，推动项目尽早签约落地。\n" +
+				"各地商务主管部门要统一思想，提高站位。\n商务部办公厅\n2020年2月7日\n"),
+			clauses: []clause{
+				{"一、", "提高站位", "全面落实通知各项要求。"}, {"二、", "主动服务", "协助外资企业复工复产。"},
+				{"（一）", "积极帮助外资企业复工", "在做好防控工作的前提下，协助做好复工前各项准备工作，大力支持外资企业有序复工复产。"},
+				{"（二）", "加强外资大项目服务保障", "密切跟踪在谈外资大项目进展，及时了解外商决策进展，推动项目尽早签约落地。"},
+			},
+			check: func(t *testing.T, d *Document) {
+				want := []string{"附件：商务部办公厅关于积极应对疫情加强外资企业服务的通知", "（二）加强外资大项目服务保障"}
+				if got := d.Clauses[3].Path; !reflect.DeepEqual(got, want) {
+					t.Errorf("attachment clause path = %q, want %q", got, want)
+				}
+			},
+		},
+		{
+			name: "forms in an attachment", file: "forms.txt",
+			data: []byte("某区若干措施\n一、减免房租。对中小企业免收两个月房租。\n二、稳定就业。返还失业保险费。\n" +
+				"附件：1.申请审批表\n2.联系方式\n申请审批表\n1.企业名称\n2.统一社会信用代码\n3.联系电话\n"),
+			clauses: []clause{{"一、", "减免房租", "对中小企业免收两个月房租。"}, {"二、", "稳定就业", "返还失业保险费。"}},
+		},
 		{name: "empty", file: "empty.txt", data: []byte(" \n\r\n\uFEFF"), err: ErrEmpty},
 		{name: "BOM only", file: "bom.txt", data: []byte("\xef\xbb\xbf"), err: ErrEmpty},
 		{name: "binary", file: "x.txt", data: []byte("\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR"), err: ErrBinary},
