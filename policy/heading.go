@@ -147,6 +147,10 @@ func parseNumber(s string) int {
 
 var cnDigit = map[rune]int{'零': 0, '〇': 0, '一': 1, '二': 2, '两': 2, '三': 3, '四': 4, '五': 5, '六': 6, '七': 7, '八': 8, '九': 9}
 
+// maxFieldLabel is the longest label (in runes) read as a field name before
+// a colon; longer text before a colon is a sentence introducing a list.
+const maxFieldLabel = 8
+
 // splitLead splits the text after a label into a lead phrase and a body:
 // （一）加强财政资金支持。认真落实… → 加强财政资金支持, 认真落实…. A line
 // that is short and has no sentence inside is all title; a long first
@@ -155,6 +159,16 @@ func splitLead(rest string) (title, body string) {
 	rest = strings.TrimSpace(rest)
 	if rest == "" {
 		return "", ""
+	}
+	// A field label (受理条件：…, 办理时间：…) is the clause's title: the
+	// clause is about it. The text keeps it, as printed, since the label
+	// is what makes a short answer (自即日起至…) readable.
+	if i := strings.IndexAny(rest, "：:"); i > 0 {
+		if n := utf8.RuneCountInString(rest[:i]); n <= maxFieldLabel && !strings.ContainsAny(rest[:i], "，,、。；;（）()《》“”\"") {
+			if after := strings.TrimSpace(rest[i+utf8.RuneLen([]rune(rest[i:])[0]):]); after != "" {
+				return strings.TrimSpace(rest[:i]), rest
+			}
+		}
 	}
 	if i := strings.IndexAny(rest, "。！？!?；;"); i >= 0 {
 		lead := strings.TrimSpace(rest[:i])

@@ -372,6 +372,15 @@ func TestParseCases(t *testing.T) {
 				"附件：1.申请审批表\n2.联系方式\n申请审批表\n1.企业名称\n2.统一社会信用代码\n3.联系电话\n"),
 			clauses: []clause{{"一、", "减免房租", "对中小企业免收两个月房租。"}, {"二、", "稳定就业", "返还失业保险费。"}},
 		},
+		{
+			name: "field labels before a colon", file: "fields.txt",
+			data: []byte("落实细则\n1.受理条件：对受疫情影响较大的中小微企业停征污水处理费。\n2.办理时间：自即日起至疫情结束一个月内。\n3.对符合以下条件的企业，即：注册在本市。\n"),
+			clauses: []clause{
+				{"1.", "受理条件", "受理条件：对受疫情影响较大的中小微企业停征污水处理费。"},
+				{"2.", "办理时间", "办理时间：自即日起至疫情结束一个月内。"},
+				{"3.", "", "对符合以下条件的企业，即：注册在本市。"},
+			},
+		},
 		{name: "empty", file: "empty.txt", data: []byte(" \n\r\n\uFEFF"), err: ErrEmpty},
 		{name: "BOM only", file: "bom.txt", data: []byte("\xef\xbb\xbf"), err: ErrEmpty},
 		{name: "binary", file: "x.txt", data: []byte("\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR"), err: ErrBinary},
