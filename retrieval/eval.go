@@ -139,14 +139,16 @@ func Evaluate(ctx context.Context, s *Searcher, qs []EvalQuestion, region string
 	return r, nil
 }
 
-// Relevant reports whether h answers q by the eval rule: the clause text
-// (white space removed, full-width forms folded) contains a gold substring
-// and, when q names a document, its title contains that.
+// Relevant reports whether h answers q by the eval rule: the clause as
+// printed — label, title and text, white space removed, full-width forms
+// folded — contains a gold substring and, when q names a document, its title
+// contains that. The label counts because a gold span copied from the
+// document starts with it (3.对疫情防控…) when the answer is a numbered item.
 func Relevant(q EvalQuestion, h Hit) bool {
 	if q.Doc != "" && !strings.Contains(h.Document.Title, q.Doc) {
 		return false
 	}
-	text := squash(h.Clause.Title + h.Clause.Text)
+	text := squash(h.Clause.Label + h.Clause.Title + h.Clause.Text)
 	for _, g := range q.Gold {
 		if g = squash(g); g != "" && strings.Contains(text, g) {
 			return true
