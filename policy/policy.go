@@ -11,6 +11,10 @@ const (
 	KindNotice     = "notice"     // 通知, 意见, 措施 and other normative documents
 )
 
+// ParserVersion changes whenever the parser's output for the same bytes may
+// change; ingestion then parses unchanged files again.
+const ParserVersion = 2
+
 // RegionNational is the region of documents issued by national bodies.
 const RegionNational = "全国"
 

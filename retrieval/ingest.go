@@ -198,8 +198,7 @@ func (in *Ingester) ingest(ctx context.Context, srcs []source, underRoot func(sr
 			rep.Failed = append(rep.Failed, fmt.Errorf("ingest %s: %w", s.src, err))
 			continue
 		}
-		sum := sha256.Sum256(data)
-		hash := hex.EncodeToString(sum[:])
+		hash := ContentHash(data)
 		old, exists := byID[id]
 		if exists && old.ContentHash == hash && !in.Reembed {
 			rep.Unchanged++
@@ -336,4 +335,15 @@ func (in *Ingester) store(ctx context.Context, model Model, doc StoredDocument, 
 		return len(todo), fmt.Errorf("ingest %s: %w", doc.Source, err)
 	}
 	return len(todo), nil
+}
+
+// ContentHash identifies a document's source bytes as read by this parser
+// version: a parser change that alters clauses re-parses unchanged files on
+// the next ingestion (their unchanged clause texts still come from the
+// embedding cache).
+func ContentHash(data []byte) string {
+	h := sha256.New()
+	fmt.Fprintf(h, "policy-parser/%d\n", policy.ParserVersion)
+	h.Write(data)
+	return hex.EncodeToString(h.Sum(nil))
 }

@@ -2,6 +2,8 @@ package retrieval
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"os"
 	"path/filepath"
@@ -184,5 +186,19 @@ func TestIngestSkipsFolderNotes(t *testing.T) {
 				t.Errorf("ingested %v (failed %v), want %v", got, r.Failed, tt.want)
 			}
 		})
+	}
+}
+
+func TestContentHashFollowsParserVersion(t *testing.T) {
+	data := []byte("一、总则\n（一）加强信贷支持。持续加大小微企业首贷、续贷投放。")
+	if ContentHash(data) != ContentHash(append([]byte(nil), data...)) {
+		t.Fatal("hash is not deterministic")
+	}
+	if ContentHash(data) == ContentHash(append(data, ' ')) {
+		t.Fatal("hash ignores the bytes")
+	}
+	sum := sha256.Sum256(data)
+	if ContentHash(data) == hex.EncodeToString(sum[:]) {
+		t.Fatal("hash ignores the parser version: a parser change would not re-parse unchanged files")
 	}
 }

@@ -35,7 +35,7 @@ type Hit struct {
 type StoredDocument struct {
 	policy.Meta
 	Source      string    `json:"source"`
-	ContentHash string    `json:"content_hash"` // sha256 of the source bytes
+	ContentHash string    `json:"content_hash"` // ContentHash: the source bytes and the parser version
 	Status      string    `json:"status"`
 	IngestedAt  time.Time `json:"ingested_at"`
 	ClauseCount int       `json:"clause_count"`
