@@ -237,6 +237,8 @@ func TestParseCorpus(t *testing.T) {
 		{"guoling-722-2019-youhua-yingshang-huanjing-tiaoli", "国务院令第722号", "国务院", "2020-01-01", RegionNational, KindRegulation},
 		{"sh-renda-2018-cujin-zhongxiao-qiye-fazhan-tiaoli", "", "上海市人民代表大会常务委员会", "2018-05-24", "上海市", KindRegulation},
 		{"fagaibanjiage-2020-110-liangbuzhi-dianjia-jiangdi-yongdian-chengben", "发改办价格〔2020〕110号", "国家发展改革委办公厅", "2020-02-07", RegionNational, KindNotice},
+		// No signature: the region comes from the city the text names.
+		{"fuyang-2020-jinrong-zhichi-qiye-fugong-fuchan-shishi-yijian", "", "", "", "安徽省阜阳市", KindNotice},
 	} {
 		d := docs[tc.id]
 		if d == nil {

@@ -1,7 +1,9 @@
 package policy
 
 import (
+	"maps"
 	"regexp"
+	"slices"
 	"strings"
 )
 
@@ -78,13 +80,23 @@ func (p *parser) region() string {
 }
 
 // placeInText is the last resort for a document whose issuer is written
-// without its place (市市场监管委): the province or city its text names most.
+// without its place (市市场监管委), or not at all (an unsigned city notice):
+// the province or city its text names most. One mention is not enough: it
+// may be a reference to elsewhere.
 func (p *parser) placeInText() string {
-	best, bestN := "", 1 // one mention may be a reference to elsewhere
 	text := strings.Join(p.src.lines, "\n")
+	best, bestN := "", 1
 	for _, pr := range provinces {
 		if n := strings.Count(text, pr.name); n > bestN {
 			best, bestN = pr.name, n
+		}
+	}
+	if best != "" {
+		return best
+	}
+	for _, city := range slices.Sorted(maps.Keys(cities)) { // sorted: ties resolve the same way every run
+		if n := strings.Count(text, city); n > bestN {
+			best, bestN = cities[city]+city+"市", n
 		}
 	}
 	return best
