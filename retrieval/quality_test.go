@@ -1,9 +1,14 @@
 package retrieval
 
 import (
+	"bytes"
+	"cmp"
 	"context"
+	"encoding/json"
+	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"sync"
 	"testing"
 
@@ -83,33 +88,107 @@ func TestQuality(t *testing.T) {
 	for _, err := range rep.Failed {
 		t.Errorf("ingest: %v", err)
 	}
+	shared := sharedDir(t)
 	tests := []struct {
-		file             string
-		region           string
+		name             string
+		path             string
+		region           string // asker's region for lines that name none
 		minHit1, minHit3 float64
 	}{
 		// Issue 3's targets: dev 0.90/0.97 (met: 0.929/1.000); external-dev
 		// 0.80/0.93, hit@1 met, hit@3 not yet (0.800/0.900 measured), so its
 		// hit@3 floor guards what is reached.
-		{"dev.jsonl", "天津市", 0.90, 0.97},
-		{"external-dev.jsonl", "", 0.80, 0.90},
+		{"dev", filepath.Join(shared, "eval", "dev.jsonl"), "天津市", 0.90, 0.97},
+		{"external-dev", filepath.Join(shared, "eval", "external-dev.jsonl"), "", 0.80, 0.90},
+		// Our own questions over documents the dev sets do not cover
+		// (testdata/validation.jsonl, 37 answerable, 4 not); measured
+		// 0.676/0.865, floors a little under.
+		{"validation", filepath.Join("testdata", "validation.jsonl"), "", 0.65, 0.84},
 	}
 	for _, tt := range tests {
-		t.Run(tt.file, func(t *testing.T) {
-			qs, err := LoadEval(filepath.Join(sharedDir(t), "eval", tt.file))
+		t.Run(tt.name, func(t *testing.T) {
+			groups, err := loadRegional(tt.path, tt.region)
 			if err != nil {
 				t.Fatal(err)
 			}
-			r, err := Evaluate(context.Background(), s, qs, tt.region)
-			if err != nil {
-				t.Fatal(err)
+			var total EvalReport
+			for region, qs := range groups {
+				r, err := Evaluate(context.Background(), s, qs, region)
+				if err != nil {
+					t.Fatal(err)
+				}
+				total = mergeReports(total, r)
 			}
-			t.Logf("%s (region %q):\n%s", tt.file, tt.region, r)
-			if r.Hit1 < tt.minHit1 || r.Hit3 < tt.minHit3 {
-				t.Errorf("hit@1 %.3f hit@3 %.3f, want ≥ %.2f and ≥ %.2f", r.Hit1, r.Hit3, tt.minHit1, tt.minHit3)
+			t.Logf("%s:\n%s", tt.name, total)
+			if total.Hit1 < tt.minHit1 || total.Hit3 < tt.minHit3 {
+				t.Errorf("hit@1 %.3f hit@3 %.3f, want ≥ %.2f and ≥ %.2f", total.Hit1, total.Hit3, tt.minHit1, tt.minHit3)
+			}
+			if total.Unanswerable > 0 && len(total.AnswerableScores) > 0 {
+				// The answer service refuses below a fixed score: the
+				// unanswerable questions must stay under what right answers
+				// usually get (measured: ≤ 0.25 against a 0.64 median).
+				if worst := total.UnanswerableScores[len(total.UnanswerableScores)-1]; worst >= 0.3 {
+					t.Errorf("an unanswerable question scores %.3f", worst)
+				}
 			}
 		})
 	}
+}
+
+// regionalQuestion is an evaluation line that may name the asker's region,
+// as the validation set's lines do ("region": "天津市").
+type regionalQuestion struct {
+	EvalQuestion
+	Region string `json:"region"`
+}
+
+// loadRegional reads an evaluation file and groups its questions by the
+// region they are asked from (def for lines naming none).
+func loadRegional(path, def string) (map[string][]EvalQuestion, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("load %s: %w", path, err)
+	}
+	qs, err := ReadEval(bytes.NewReader(data))
+	if err != nil {
+		return nil, fmt.Errorf("load %s: %w", path, err)
+	}
+	groups := map[string][]EvalQuestion{}
+	i := 0
+	for _, line := range bytes.Split(data, []byte("\n")) {
+		if len(bytes.TrimSpace(line)) == 0 {
+			continue
+		}
+		var rq regionalQuestion
+		if err := json.Unmarshal(line, &rq); err != nil {
+			return nil, fmt.Errorf("load %s: %w", path, err)
+		}
+		region := cmp.Or(rq.Region, def)
+		groups[region] = append(groups[region], qs[i])
+		i++
+	}
+	return groups, nil
+}
+
+// mergeReports combines the reports of two disjoint question sets.
+func mergeReports(a, b EvalReport) EvalReport {
+	n := a.Answerable + b.Answerable
+	out := EvalReport{
+		Answerable:         n,
+		Unanswerable:       a.Unanswerable + b.Unanswerable,
+		Misses:             append(slices.Clip(a.Misses), b.Misses...),
+		AnswerableScores:   append(slices.Clip(a.AnswerableScores), b.AnswerableScores...),
+		UnanswerableScores: append(slices.Clip(a.UnanswerableScores), b.UnanswerableScores...),
+	}
+	if n > 0 {
+		wa, wb := float64(a.Answerable), float64(b.Answerable)
+		out.Hit1 = (a.Hit1*wa + b.Hit1*wb) / float64(n)
+		out.Hit3 = (a.Hit3*wa + b.Hit3*wb) / float64(n)
+		out.MRR10 = (a.MRR10*wa + b.MRR10*wb) / float64(n)
+	}
+	slices.Sort(out.AnswerableScores)
+	slices.Sort(out.UnanswerableScores)
+	return out
 }
 
 func BenchmarkSearch(b *testing.B) {
