@@ -56,6 +56,7 @@ type Material struct {
 	phrases   []string // comma-separated pieces of real clause sentences
 	agencies  []string
 	topics    []string // subjects for document titles, e.g. 支持中小企业发展
+	places    []string // every region of the material, e.g. 北京市海淀区
 	Documents int      // how many real documents were read
 }
 
@@ -99,6 +100,9 @@ func NewMaterial(docs []*policy.Document) (*Material, error) {
 		*list = append(*list, s)
 	}
 	for _, d := range docs {
+		if d.Region != "" && d.Region != policy.RegionNational {
+			add(&m.places, "r", d.Region)
+		}
 		if d.Region != "" && d.Issuer != "" && !strings.Contains(d.Issuer, " ") && d.Kind == policy.KindNotice {
 			prefix := ""
 			if i := strings.Index(d.Number, "〔"); i > 0 {
@@ -154,9 +158,11 @@ func (m *Material) namesPlace(s string) bool {
 	if strings.Contains(s, "印发") {
 		return true
 	}
-	for _, is := range m.issuers {
-		if p := placeName(is.Region); p != "" && (strings.Contains(s, p) || strings.Contains(s, strings.TrimRight(p, "省市区县"))) {
-			return true
+	for _, region := range m.places {
+		for _, p := range []string{region, placeName(region)} {
+			if core := strings.TrimRight(p, "省市区县"); core != "" && strings.Contains(s, core) {
+				return true
+			}
 		}
 	}
 	return false

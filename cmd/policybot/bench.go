@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"path/filepath"
 	"runtime"
+	"strconv"
+	"strings"
 	"time"
 
 	"policybot/bench"
@@ -28,8 +30,11 @@ func runBench(ctx context.Context, e *env, args []string) error {
 		return usageError("usage: policybot bench synth|ingest|search|memory|quality|load [FLAGS]")
 	}
 	sub := map[string]func(context.Context, *env, []string) error{
-		"synth":  benchSynth,
-		"ingest": benchIngest,
+		"synth":   benchSynth,
+		"ingest":  benchIngest,
+		"search":  benchSearch,
+		"memory":  benchMemory,
+		"quality": benchQuality,
 	}[args[0]]
 	if sub == nil {
 		return usageError("policybot bench: unknown benchmark %q", args[0])
@@ -44,6 +49,7 @@ type benchFlags struct {
 	seed                 uint64
 	dims                 int
 	params               string
+	seedMaterial         bool
 }
 
 func (e *env) benchFlags(name string) (*flag.FlagSet, *benchFlags) {
@@ -56,6 +62,7 @@ func (e *env) benchFlags(name string) (*flag.FlagSet, *benchFlags) {
 	fs.IntVar(&f.clauses, "clauses", 10_000, "synthetic clauses")
 	fs.Uint64Var(&f.seed, "seed", 1, "generator seed")
 	fs.IntVar(&f.dims, "dims", 0, "local embedder dimensions (0: its default)")
+	fs.BoolVar(&f.seedMaterial, "seed-material", false, "recombine the seed document's phrases too (the dev set's own clauses)")
 	fs.StringVar(&f.params, "params", "", "run-time parameters added to the database URL, e.g. synchronous_commit=off")
 	return fs, f
 }
@@ -83,7 +90,11 @@ func (f *benchFlags) synthetic(e *env) ([]synth.Document, int, error) {
 		return nil, 0, err
 	}
 	start := time.Now()
-	m, err := synth.LoadMaterial(filepath.Join(shared, "corpus"), filepath.Join(shared, "seeds"))
+	dirs := []string{filepath.Join(shared, "corpus")}
+	if f.seedMaterial {
+		dirs = append(dirs, filepath.Join(shared, "seeds"))
+	}
+	m, err := synth.LoadMaterial(dirs...)
 	if err != nil {
 		return nil, 0, err
 	}
@@ -178,6 +189,194 @@ func benchIngest(ctx context.Context, e *env, args []string) error {
 		}
 		fmt.Fprintf(e.stdout, "HNSW index built in %s: %.0f clauses/s including the build\n",
 			took.Round(time.Millisecond), float64(res.Clauses)/(res.Elapsed+took).Seconds())
+	}
+	return bench.Analyze(ctx, store.Pool())
+}
+
+func benchSearch(ctx context.Context, e *env, args []string) error {
+	fs, f := e.benchFlags("search")
+	runs := fs.Int("runs", 5, "timed passes over the questions (medians are reported)")
+	efList := fs.String("ef", "20,40,100,200", "hnsw.ef_search values to study")
+	k := fs.Int("k", 10, "neighbours for recall@k")
+	explain := fs.Bool("explain", false, "print EXPLAIN (ANALYZE, BUFFERS) of the hot queries")
+	if _, err := parseArgs(fs, args); err != nil {
+		return err
+	}
+	store, err := openBenchDB(ctx, f, true)
+	if err != nil {
+		return err
+	}
+	defer store.Close()
+	shared, err := f.sharedDir()
+	if err != nil {
+		return err
+	}
+	questions, err := bench.Questions(shared)
+	if err != nil {
+		return err
+	}
+	emb := embeddings.NewLocal(f.dims)
+	vecs, err := emb.Embed(ctx, questions)
+	if err != nil {
+		return err
+	}
+	var n int64
+	if err := store.Pool().QueryRow(ctx, "SELECT count(*) FROM clauses").Scan(&n); err != nil {
+		return fmt.Errorf("bench search: count clauses: %w", err)
+	}
+	fmt.Fprintf(e.stdout, "%d clauses, %d questions, %d runs\n", n, len(questions), *runs)
+
+	searcher := retrieval.NewSearcher(store, emb, "")
+	if _, err := bench.SearchLatency(ctx, searcher, questions[:min(10, len(questions))], "", 1); err != nil { // warm caches
+		return err
+	}
+	for _, region := range []string{"", "天津市"} {
+		sums, err := bench.SearchLatency(ctx, searcher, questions, region, *runs)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(e.stdout, "hybrid Search (region %q): %s\n", region, bench.MedianSummary(sums))
+	}
+	start := time.Now()
+	exact, err := bench.Exact(ctx, store.Pool(), vecs, *k)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(e.stdout, "exact search: %s per query\n", (time.Since(start) / time.Duration(len(vecs))).Round(time.Microsecond))
+	var efs []int
+	for _, s := range strings.Split(*efList, ",") {
+		v, err := strconv.Atoi(strings.TrimSpace(s))
+		if err != nil {
+			return usageError("--ef: %v", err)
+		}
+		efs = append(efs, v)
+	}
+	study, err := bench.EfStudy(ctx, store.Pool(), vecs, exact, *k, efs, *runs)
+	if err != nil {
+		return err
+	}
+	for _, r := range study {
+		fmt.Fprintf(e.stdout, "HNSW ef_search=%d: recall@%d %.3f, %s\n", r.EfSearch, *k, r.Recall, r.Latency)
+	}
+	if *explain {
+		vec, lex, err := bench.Explain(ctx, store.Pool(), vecs[0], []string{"续贷", "小微", "企业"})
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(e.stdout, "\nEXPLAIN vector (%s):\n%s\n\nEXPLAIN lexical:\n%s\n", questions[0], vec, lex)
+	}
+	return nil
+}
+
+func benchMemory(ctx context.Context, e *env, args []string) error {
+	fs, f := e.benchFlags("memory")
+	runs := fs.Int("runs", 5, "timed passes over the questions (medians are reported)")
+	if _, err := parseArgs(fs, args); err != nil {
+		return err
+	}
+	shared, err := f.sharedDir()
+	if err != nil {
+		return err
+	}
+	questions, err := bench.Questions(shared)
+	if err != nil {
+		return err
+	}
+	emb := embeddings.NewLocal(f.dims)
+	store := retrieval.NewMemoryStore()
+	before := bench.RSS()
+	start := time.Now()
+	in := &retrieval.Ingester{Store: store, Embedder: emb}
+	rep, err := in.IngestPaths(ctx, filepath.Join(shared, "seeds"), filepath.Join(shared, "corpus"))
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(e.stdout, "real corpus: %s in %s\n", rep, time.Since(start).Round(time.Millisecond))
+	if f.clauses > 0 {
+		docs, _, err := f.synthetic(e)
+		if err != nil {
+			return err
+		}
+		res, err := bench.Ingest(ctx, store, emb, docs)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(e.stdout, "synthetic: %s\n", res)
+	}
+	runtime.GC()
+	fmt.Fprintf(e.stdout, "RSS %d MiB (before loading %d MiB)\n", bench.RSS()>>20, before>>20)
+	searcher := retrieval.NewSearcher(store, emb, "")
+	for _, region := range []string{"", "天津市"} {
+		sums, err := bench.SearchLatency(ctx, searcher, questions, region, *runs)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(e.stdout, "hybrid Search in memory (region %q): %s\n", region, bench.MedianSummary(sums))
+	}
+	return nil
+}
+
+// benchQuality scores the evaluation sets on the benchmark database (real
+// corpus plus synthetic distractors), or with --db empty on a memory store
+// holding the real corpus and --clauses synthetic ones.
+func benchQuality(ctx context.Context, e *env, args []string) error {
+	fs, f := e.benchFlags("quality")
+	if _, err := parseArgs(fs, args); err != nil {
+		return err
+	}
+	shared, err := f.sharedDir()
+	if err != nil {
+		return err
+	}
+	emb := embeddings.NewLocal(f.dims)
+	var store retrieval.Store
+	if f.db != "" {
+		pg, err := openBenchDB(ctx, f, true)
+		if err != nil {
+			return err
+		}
+		defer pg.Close()
+		store = pg
+	} else {
+		mem := retrieval.NewMemoryStore()
+		in := &retrieval.Ingester{Store: mem, Embedder: emb}
+		if _, err := in.IngestPaths(ctx, filepath.Join(shared, "seeds"), filepath.Join(shared, "corpus")); err != nil {
+			return err
+		}
+		if f.clauses > 0 {
+			docs, _, err := f.synthetic(e)
+			if err != nil {
+				return err
+			}
+			if _, err := bench.Ingest(ctx, mem, emb, docs); err != nil {
+				return err
+			}
+		}
+		store = mem
+	}
+	docs, err := store.Documents(ctx)
+	if err != nil {
+		return err
+	}
+	clauses := 0
+	for _, d := range docs {
+		clauses += d.ClauseCount
+	}
+	fmt.Fprintf(e.stdout, "%d documents, %d clauses\n", len(docs), clauses)
+	searcher := retrieval.NewSearcher(store, emb, "")
+	for _, set := range []struct{ file, region string }{{"dev.jsonl", "天津市"}, {"external-dev.jsonl", ""}} {
+		qs, err := retrieval.LoadEval(filepath.Join(shared, "eval", set.file))
+		if err != nil {
+			return err
+		}
+		q, err := bench.Evaluate(ctx, searcher, qs, set.region)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(e.stdout, "%s (region %q): %s\n", set.file, set.region, q)
+		for _, d := range q.Displaced {
+			fmt.Fprintf(e.stdout, "  displaced: %s\n", d)
+		}
 	}
 	return nil
 }

@@ -1,0 +1,187 @@
+package bench
+
+import (
+	"context"
+	"fmt"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/pgvector/pgvector-go"
+
+	"policybot/retrieval"
+)
+
+// Questions reads the questions of the shared evaluation sets (dev and
+// external-dev), answerable or not: they are the realistic query load.
+func Questions(shared string) ([]string, error) {
+	var out []string
+	for _, f := range []string{"dev.jsonl", "external-dev.jsonl"} {
+		qs, err := retrieval.LoadEval(filepath.Join(shared, "eval", f))
+		if err != nil {
+			return nil, fmt.Errorf("bench questions: %w", err)
+		}
+		for _, q := range qs {
+			out = append(out, q.Q)
+		}
+	}
+	return out, nil
+}
+
+// SearchLatency times s.Search (the whole hybrid search: embedding, vector
+// and lexical candidates, statistics, scoring) for every question, runs
+// times, and returns one summary per run.
+func SearchLatency(ctx context.Context, s *retrieval.Searcher, questions []string, region string, runs int) ([]Summary, error) {
+	var out []Summary
+	for range runs {
+		ds := make([]time.Duration, 0, len(questions))
+		for _, q := range questions {
+			start := time.Now()
+			if _, err := s.Search(ctx, retrieval.SearchRequest{Query: q, Region: region, K: 10}); err != nil {
+				return nil, fmt.Errorf("bench search %q: %w", q, err)
+			}
+			ds = append(ds, time.Since(start))
+		}
+		out = append(out, Summarize(ds))
+	}
+	return out, nil
+}
+
+// EfResult is the vector search at one hnsw.ef_search.
+type EfResult struct {
+	EfSearch int
+	Latency  Summary
+	Recall   float64 // mean recall@k against exact search
+}
+
+// nearestSQL is the shape of postgres.Store.VectorSearch without a region
+// filter, returning ids only.
+const nearestSQL = `WITH nearest AS MATERIALIZED (
+	SELECT c.id, c.embedding <=> $1 AS distance
+	FROM clauses c JOIN documents d ON d.id = c.document_id
+	WHERE c.embedding IS NOT NULL AND d.status = 'active'
+	ORDER BY c.embedding <=> $1
+	LIMIT $2)
+SELECT id FROM nearest ORDER BY distance, id`
+
+// Exact returns the true k nearest clauses of each vector: the same query
+// with index scans off, i.e. a sequential scan and sort.
+func Exact(ctx context.Context, pool *pgxpool.Pool, vecs [][]float32, k int) ([][]string, error) {
+	out := make([][]string, len(vecs))
+	for i, v := range vecs {
+		err := pgx.BeginTxFunc(ctx, pool, pgx.TxOptions{AccessMode: pgx.ReadOnly}, func(tx pgx.Tx) error {
+			if _, err := tx.Exec(ctx, "SET LOCAL enable_indexscan = off"); err != nil {
+				return err
+			}
+			var err error
+			out[i], err = ids(ctx, tx, v, k)
+			return err
+		})
+		if err != nil {
+			return nil, fmt.Errorf("bench exact search: %w", err)
+		}
+	}
+	return out, nil
+}
+
+func ids(ctx context.Context, tx pgx.Tx, v []float32, k int) ([]string, error) {
+	rows, err := tx.Query(ctx, nearestSQL, pgvector.NewVector(v), k)
+	if err != nil {
+		return nil, err
+	}
+	return pgx.CollectRows(rows, pgx.RowTo[string])
+}
+
+// EfStudy times the HNSW search of every vector at each ef_search (with the
+// iterative scan production uses) and scores it against exact.
+func EfStudy(ctx context.Context, pool *pgxpool.Pool, vecs [][]float32, exact [][]string, k int, efs []int, runs int) ([]EfResult, error) {
+	var out []EfResult
+	for _, ef := range efs {
+		var sums []Summary
+		var recall float64
+		for run := range runs {
+			ds := make([]time.Duration, 0, len(vecs))
+			recall = 0
+			for i, v := range vecs {
+				start := time.Now()
+				var got []string
+				err := pgx.BeginTxFunc(ctx, pool, pgx.TxOptions{AccessMode: pgx.ReadOnly}, func(tx pgx.Tx) error {
+					_, err := tx.Exec(ctx, `SELECT set_config('hnsw.ef_search', $1, true),
+						set_config('hnsw.iterative_scan', 'relaxed_order', true)`, strconv.Itoa(ef))
+					if err != nil {
+						return err
+					}
+					got, err = ids(ctx, tx, v, k)
+					return err
+				})
+				if err != nil {
+					return nil, fmt.Errorf("bench ef study (ef %d): %w", ef, err)
+				}
+				ds = append(ds, time.Since(start))
+				recall += Recall(got, exact[i], k)
+			}
+			_ = run
+			sums = append(sums, Summarize(ds))
+		}
+		out = append(out, EfResult{EfSearch: ef, Latency: MedianSummary(sums), Recall: recall / float64(len(vecs))})
+	}
+	return out, nil
+}
+
+// Recall is the share of the exact top k that got holds.
+func Recall(got, exact []string, k int) float64 {
+	if len(exact) == 0 {
+		return 1
+	}
+	want := map[string]bool{}
+	for _, id := range exact[:min(k, len(exact))] {
+		want[id] = true
+	}
+	n := 0
+	for _, id := range got[:min(k, len(got))] {
+		if want[id] {
+			n++
+		}
+	}
+	return float64(n) / float64(len(want))
+}
+
+var reVectorLiteral = regexp.MustCompile(`'\[[-0-9.,e ]*\]'::vector`)
+
+// Explain returns EXPLAIN (ANALYZE, BUFFERS) of the production vector query
+// (ef_search 100, iterative scan) and of a lexical query for terms.
+func Explain(ctx context.Context, pool *pgxpool.Pool, v []float32, terms []string) (vector, lexical string, err error) {
+	plan := func(tx pgx.Tx, sql string, args ...any) (string, error) {
+		rows, err := tx.Query(ctx, "EXPLAIN (ANALYZE, BUFFERS) "+sql, args...)
+		if err != nil {
+			return "", err
+		}
+		lines, err := pgx.CollectRows(rows, pgx.RowTo[string])
+		// The query vector is printed in full; 512 numbers say nothing.
+		return reVectorLiteral.ReplaceAllString(strings.Join(lines, "\n"), "'[…]'::vector"), err
+	}
+	err = pgx.BeginTxFunc(ctx, pool, pgx.TxOptions{AccessMode: pgx.ReadOnly}, func(tx pgx.Tx) error {
+		_, err := tx.Exec(ctx, `SELECT set_config('hnsw.ef_search', '100', true), set_config('hnsw.iterative_scan', 'relaxed_order', true)`)
+		if err != nil {
+			return err
+		}
+		if vector, err = plan(tx, nearestSQL, pgvector.NewVector(v), 60); err != nil {
+			return err
+		}
+		var q []string
+		for _, t := range terms {
+			q = append(q, "'"+strings.ReplaceAll(t, "'", "''")+"'")
+		}
+		lexical, err = plan(tx, `SELECT c.id FROM clauses c JOIN documents d ON d.id = c.document_id, CAST($1 AS tsquery) q
+			WHERE c.lex @@ q AND d.status = 'active' ORDER BY ts_rank(c.lex, q) DESC, c.id LIMIT 60`, strings.Join(q, " | "))
+		return err
+	})
+	if err != nil {
+		return "", "", fmt.Errorf("bench explain: %w", err)
+	}
+	return vector, lexical, nil
+}
