@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"os"
 	"path/filepath"
+	"policybot/testenv"
 	"strings"
 	"sync"
 	"testing"
@@ -17,29 +18,6 @@ import (
 	"policybot/state"
 )
 
-// sharedDir finds the folder holding shared/corpus by walking up from the
-// working directory; without it the test is skipped, or fails in CI.
-func sharedDir(t *testing.T) string {
-	t.Helper()
-	dir, err := os.Getwd()
-	if err != nil {
-		t.Fatal(err)
-	}
-	for {
-		if st, err := os.Stat(filepath.Join(dir, "shared", "corpus")); err == nil && st.IsDir() {
-			return filepath.Join(dir, "shared")
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			if os.Getenv("CI") == "true" {
-				t.Fatal("shared/corpus not found above the working directory")
-			}
-			t.Skip("shared/corpus not found above the working directory")
-		}
-		dir = parent
-	}
-}
-
 var (
 	stackOnce sync.Once
 	stackErr  error
@@ -50,7 +28,7 @@ var (
 // with the local embedder, once per test binary.
 func realSearcher(t *testing.T) *retrieval.Searcher {
 	t.Helper()
-	shared := sharedDir(t)
+	shared := testenv.Shared(t)
 	if testing.Short() {
 		t.Skip("ingests the whole corpus")
 	}
@@ -213,7 +191,7 @@ func runEval(t *testing.T, svc *Service, srch *retrieval.Searcher, cases []evalC
 
 func TestIntegrationEval(t *testing.T) {
 	srch := realSearcher(t)
-	shared := sharedDir(t)
+	shared := testenv.Shared(t)
 	tests := []struct {
 		file, region string
 	}{

@@ -3,8 +3,8 @@ package llm
 import (
 	"errors"
 	"io/fs"
-	"os"
 	"path/filepath"
+	"policybot/testenv"
 	"slices"
 	"strings"
 	"testing"
@@ -18,23 +18,7 @@ import (
 // Without the corpus the test is skipped, except in CI.
 func corpusHits(tb testing.TB) []retrieval.Hit {
 	tb.Helper()
-	dir, err := os.Getwd()
-	if err != nil {
-		tb.Fatal(err)
-	}
-	var root string
-	for d := dir; ; d = filepath.Dir(d) {
-		if fi, err := os.Stat(filepath.Join(d, "shared", "corpus")); err == nil && fi.IsDir() {
-			root = filepath.Join(d, "shared")
-			break
-		}
-		if filepath.Dir(d) == d {
-			if os.Getenv("CI") == "true" {
-				tb.Fatal("shared/corpus not found above the working directory")
-			}
-			tb.Skip("shared/corpus not found above the working directory")
-		}
-	}
+	root := testenv.Shared(tb)
 	var hits []retrieval.Hit
 	for _, sub := range []string{"seeds", "corpus"} {
 		err := filepath.WalkDir(filepath.Join(root, sub), func(path string, d fs.DirEntry, err error) error {

@@ -7,6 +7,7 @@ import (
 	"flag"
 	"os"
 	"path/filepath"
+	"policybot/testenv"
 	"reflect"
 	"strconv"
 	"strings"
@@ -18,29 +19,6 @@ import (
 var update = flag.Bool("update", false, "rewrite golden files in testdata/")
 
 const seedFile = "../seeds/000_28e46f3fd46f944c.txt"
-
-// sharedDir finds the project's shared folder by walking up from the working
-// directory; tests that need it skip without it, except in CI.
-func sharedDir(t *testing.T) string {
-	t.Helper()
-	dir, err := os.Getwd()
-	if err != nil {
-		t.Fatal(err)
-	}
-	for {
-		if fi, err := os.Stat(filepath.Join(dir, "shared", "corpus")); err == nil && fi.IsDir() {
-			return filepath.Join(dir, "shared")
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			if os.Getenv("CI") == "true" {
-				t.Fatal("shared/corpus not found above the working directory")
-			}
-			t.Skip("shared/corpus not found above the working directory")
-		}
-		dir = parent
-	}
-}
 
 func clauseByLabel(t *testing.T, d *Document, label string) Clause {
 	t.Helper()
@@ -170,7 +148,7 @@ func firstLine(s string) string {
 }
 
 func TestParseLaw(t *testing.T) {
-	dir := sharedDir(t)
+	dir := testenv.Shared(t)
 	d, err := ParseFile(filepath.Join(dir, "corpus", "laws", "npcsc-2017-zhongxiao-qiye-cujinfa.txt"))
 	if err != nil {
 		t.Fatal(err)
@@ -212,7 +190,7 @@ func cnNumeral(n int) string {
 }
 
 func TestParseCorpus(t *testing.T) {
-	dir := sharedDir(t)
+	dir := testenv.Shared(t)
 	files, err := filepath.Glob(filepath.Join(dir, "corpus", "*", "*.txt"))
 	if err != nil || len(files) == 0 {
 		t.Fatalf("no corpus files: %v", err)

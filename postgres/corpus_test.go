@@ -3,8 +3,8 @@ package postgres
 import (
 	"context"
 	"math"
-	"os"
 	"path/filepath"
+	"policybot/testenv"
 	"testing"
 	"time"
 
@@ -12,29 +12,6 @@ import (
 	"policybot/retrieval"
 	"policybot/seeds"
 )
-
-// sharedDir walks up from the working directory to the folder holding
-// shared/corpus. Without it the test is skipped, except in CI.
-func sharedDir(tb testing.TB) string {
-	tb.Helper()
-	dir, err := os.Getwd()
-	if err != nil {
-		tb.Fatal(err)
-	}
-	for {
-		if st, err := os.Stat(filepath.Join(dir, "shared", "corpus")); err == nil && st.IsDir() {
-			return filepath.Join(dir, "shared")
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			if os.Getenv("CI") == "true" {
-				tb.Fatal("shared/corpus not found above the working directory")
-			}
-			tb.Skip("shared/corpus not found above the working directory")
-		}
-		dir = parent
-	}
-}
 
 // ingestCorpus loads the embedded seeds and shared/corpus into s.
 func ingestCorpus(tb testing.TB, s *Store, emb embeddings.Embedder, shared string) retrieval.Report {
@@ -61,7 +38,7 @@ func TestCorpusQuality(t *testing.T) {
 	if testing.Short() {
 		t.Skip("ingests the whole corpus")
 	}
-	shared := sharedDir(t)
+	shared := testenv.Shared(t)
 	s := openTest(t)
 	emb := embeddings.NewLocal(1024)
 	start := time.Now()
@@ -117,7 +94,7 @@ func TestCorpusQuality(t *testing.T) {
 // BenchmarkIngestCorpus measures a whole-corpus ingest into an empty schema
 // (target: ≤ 10 s).
 func BenchmarkIngestCorpus(b *testing.B) {
-	shared := sharedDir(b)
+	shared := testenv.Shared(b)
 	emb := embeddings.NewLocal(1024)
 	for b.Loop() {
 		b.StopTimer()
