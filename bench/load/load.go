@@ -32,6 +32,9 @@ type Config struct {
 	Questions []string      // asked in turn; required
 	Timeout   time.Duration // per request (default 10 s: WeChat gives up after 5)
 	Account   string        // ToUserName (default gh_policybot)
+	// Think is the pause between a reply and the user's next message; 0
+	// sends back to back, which measures the server saturated.
+	Think time.Duration
 }
 
 // Result is what a run measured.
@@ -187,6 +190,13 @@ func Run(ctx context.Context, cfg Config) (Result, error) {
 					res.Errors[kind]++
 				}
 				mu.Unlock()
+				if cfg.Think > 0 {
+					select {
+					case <-ctx.Done():
+						return
+					case <-time.After(cfg.Think):
+					}
+				}
 			}
 		}()
 	}

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"policybot/bench"
+	"policybot/bench/load"
 	"policybot/bench/synth"
 	"policybot/embeddings"
 	"policybot/postgres"
@@ -35,6 +36,7 @@ func runBench(ctx context.Context, e *env, args []string) error {
 		"search":  benchSearch,
 		"memory":  benchMemory,
 		"quality": benchQuality,
+		"load":    benchLoad,
 	}[args[0]]
 	if sub == nil {
 		return usageError("policybot bench: unknown benchmark %q", args[0])
@@ -377,6 +379,38 @@ func benchQuality(ctx context.Context, e *env, args []string) error {
 		for _, d := range q.Displaced {
 			fmt.Fprintf(e.stdout, "  displaced: %s\n", d)
 		}
+	}
+	return nil
+}
+
+// benchLoad plays WeChat against a running `policybot serve` on loopback.
+func benchLoad(ctx context.Context, e *env, args []string) error {
+	fs, f := e.benchFlags("load")
+	target := fs.String("url", "http://127.0.0.1:8080/wechat", "the /wechat endpoint (loopback only)")
+	token := fs.String("token", e.getenv("POLICYBOT_WECHAT_TOKEN"), "the official account token (POLICYBOT_WECHAT_TOKEN)")
+	users := fs.Int("users", 50, "concurrent simulated users")
+	duration := fs.Duration("duration", 30*time.Second, "how long to send")
+	maxMessages := fs.Int("max", 100_000, "upper bound on messages")
+	think := fs.Duration("think", 0, "pause between a reply and the user's next message (0: back to back, saturating the server)")
+	if _, err := parseArgs(fs, args); err != nil {
+		return err
+	}
+	shared, err := f.sharedDir()
+	if err != nil {
+		return err
+	}
+	questions, err := bench.Questions(shared)
+	if err != nil {
+		return err
+	}
+	res, err := load.Run(ctx, load.Config{URL: *target, Token: *token, Users: *users, Duration: *duration, Max: *maxMessages, Questions: questions, Think: *think})
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(e.stdout, "%d users (think %s) for %s: %d sent, %d replies (%.0f/s), errors %v\nreply time: %s\n",
+		*users, *think, res.Elapsed.Round(time.Millisecond), res.Sent, res.OK, float64(res.OK)/res.Elapsed.Seconds(), res.Errors, bench.Summarize(res.Latencies))
+	if n := res.Sent - res.OK; n > 0 {
+		return &exitError{code: 1, err: fmt.Errorf("%d of %d messages failed", n, res.Sent)}
 	}
 	return nil
 }
