@@ -91,7 +91,7 @@ func (p *parser) extractAgencies(paras []string) (string, []string, []string) {
 // lead and other agencies; contact details are ignored.
 func parseKeyed(s string) (lead, other []string) {
 	key := ""
-	for _, seg := range regexp.MustCompile(`[；;]`).Split(s, -1) {
+	for _, seg := range reSemicolon.Split(s, -1) {
 		if m := reNoteKey.FindStringSubmatch(seg); m != nil {
 			key = m[1]
 			seg = seg[len(m[0]):]
@@ -167,3 +167,5 @@ func lastRune(s string) string {
 	_, n := utf8.DecodeLastRuneInString(s)
 	return s[len(s)-n:]
 }
+
+var reSemicolon = regexp.MustCompile(`[；;]`)

@@ -209,7 +209,7 @@ func (p *parser) readMeta() {
 				if i+1 < len(head) && reNumberLine.MatchString(head[i+1]) {
 					d.Number = normaliseNumber(head[i+1])
 				}
-			} else if m := regexp.MustCompile(`^(文\s*号|发文字号)\s*[:：]\s*(.+)$`).FindStringSubmatch(l); m != nil && reNumberLine.MatchString(m[2]) {
+			} else if m := reNumberField.FindStringSubmatch(l); m != nil && reNumberLine.MatchString(m[2]) {
 				d.Number = normaliseNumber(m[2])
 			}
 		}
@@ -350,12 +350,12 @@ func (p *parser) noticeMeta(head []string) {
 	d.Issuer = sigIssuer
 	for _, l := range head {
 		if d.Date == "" {
-			if m := regexp.MustCompile(`^(发文日期|成文日期|发布日期)\s*[:：]\s*(.+)$`).FindStringSubmatch(l); m != nil {
+			if m := reDateField.FindStringSubmatch(l); m != nil {
 				d.Date = parseDate(m[2])
 			}
 		}
 		if d.Issuer == "" {
-			if m := regexp.MustCompile(`^(发布机构|发文机关)\s*[:：]\s*(.+)$`).FindStringSubmatch(l); m != nil {
+			if m := reIssuerField.FindStringSubmatch(l); m != nil {
 				d.Issuer = m[2]
 			}
 		}
@@ -398,3 +398,10 @@ func (p *parser) kind() string {
 	}
 	return KindNotice
 }
+
+// Metadata fields some pages print as "name：value" lines.
+var (
+	reNumberField = regexp.MustCompile(`^(文\s*号|发文字号)\s*[:：]\s*(.+)$`)
+	reDateField   = regexp.MustCompile(`^(发文日期|成文日期|发布日期)\s*[:：]\s*(.+)$`)
+	reIssuerField = regexp.MustCompile(`^(发布机构|发文机关)\s*[:：]\s*(.+)$`)
+)
