@@ -107,6 +107,9 @@ func (s *stack) ingest(ctx context.Context, corpus []string, opts ingestOptions)
 	for _, c := range corpus {
 		if c == "seeds" {
 			rep, err := ing.IngestFS(ctx, seeds.Documents, ".")
+			// One re-embedding pass covers every stored document; the next
+			// sources then find their new vectors in the embedding cache.
+			ing.Reembed = false
 			addReport(&total, rep)
 			if err != nil {
 				return total, fmt.Errorf("ingest embedded seeds: %w", err)
