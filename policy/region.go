@@ -7,35 +7,6 @@ import (
 	"strings"
 )
 
-// provinces maps provincial-level names to their one-character abbreviation
-// used in 文号 prefixes (津中小企组, 京政办发, 粤府).
-var provinces = []struct{ name, short, abbr string }{
-	{"北京市", "北京", "京"}, {"天津市", "天津", "津"}, {"上海市", "上海", "沪"}, {"重庆市", "重庆", "渝"},
-	{"河北省", "河北", "冀"}, {"山西省", "山西", "晋"}, {"辽宁省", "辽宁", "辽"}, {"吉林省", "吉林", "吉"},
-	{"黑龙江省", "黑龙江", "黑"}, {"江苏省", "江苏", "苏"}, {"浙江省", "浙江", "浙"}, {"安徽省", "安徽", "皖"},
-	{"福建省", "福建", "闽"}, {"江西省", "江西", "赣"}, {"山东省", "山东", "鲁"}, {"河南省", "河南", "豫"},
-	{"湖北省", "湖北", "鄂"}, {"湖南省", "湖南", "湘"}, {"广东省", "广东", "粤"}, {"海南省", "海南", "琼"},
-	{"四川省", "四川", "川"}, {"贵州省", "贵州", "黔"}, {"云南省", "云南", "滇"}, {"陕西省", "陕西", "陕"},
-	{"甘肃省", "甘肃", "甘"}, {"青海省", "青海", "青"}, {"台湾省", "台湾", ""},
-	{"内蒙古自治区", "内蒙古", "内蒙古"}, {"广西壮族自治区", "广西", "桂"}, {"西藏自治区", "西藏", "藏"},
-	{"宁夏回族自治区", "宁夏", "宁"}, {"新疆维吾尔自治区", "新疆", "新"},
-	{"香港特别行政区", "香港", ""}, {"澳门特别行政区", "澳门", ""},
-}
-
-// cities maps prefecture-level cities (those in the corpus and the larger
-// ones) to their province, so a city's region reads 湖南省湘潭市 and
-// matches the province's documents by prefix.
-var cities = map[string]string{
-	"石家庄": "河北省", "太原": "山西省", "沈阳": "辽宁省", "大连": "辽宁省", "铁岭": "辽宁省", "长春": "吉林省",
-	"哈尔滨": "黑龙江省", "南京": "江苏省", "苏州": "江苏省", "无锡": "江苏省", "泰州": "江苏省", "南通": "江苏省",
-	"杭州": "浙江省", "宁波": "浙江省", "温州": "浙江省", "绍兴": "浙江省", "台州": "浙江省", "合肥": "安徽省", "阜阳": "安徽省",
-	"福州": "福建省", "厦门": "福建省", "泉州": "福建省", "三明": "福建省", "南昌": "江西省", "济南": "山东省", "青岛": "山东省",
-	"烟台": "山东省", "郑州": "河南省", "南阳": "河南省", "洛阳": "河南省", "武汉": "湖北省", "长沙": "湖南省", "湘潭": "湖南省",
-	"广州": "广东省", "深圳": "广东省", "东莞": "广东省", "佛山": "广东省", "海口": "海南省", "成都": "四川省", "遂宁": "四川省",
-	"贵阳": "贵州省", "昆明": "云南省", "西安": "陕西省", "兰州": "甘肃省", "西宁": "青海省", "南宁": "广西壮族自治区",
-	"呼和浩特": "内蒙古自治区", "拉萨": "西藏自治区", "银川": "宁夏回族自治区", "乌鲁木齐": "新疆维吾尔自治区",
-}
-
 var (
 	reCity     = regexp.MustCompile(`^([\p{Han}]{2,4}?)市`)
 	reDistrict = regexp.MustCompile(`^([\p{Han}]{2,4}?(?:区|县))`)
@@ -54,9 +25,9 @@ func (p *parser) region() string {
 		}
 	}
 	if num := d.Number; num != "" {
-		for _, pr := range provinces {
-			if pr.abbr != "" && strings.HasPrefix(num, pr.abbr) {
-				return pr.name
+		for _, pr := range Provinces {
+			if pr.Abbr != "" && strings.HasPrefix(num, pr.Abbr) {
+				return pr.Name
 			}
 		}
 	}
@@ -86,17 +57,17 @@ func (p *parser) region() string {
 func (p *parser) placeInText() string {
 	text := strings.Join(p.src.lines, "\n")
 	best, bestN := "", 1
-	for _, pr := range provinces {
-		if n := strings.Count(text, pr.name); n > bestN {
-			best, bestN = pr.name, n
+	for _, pr := range Provinces {
+		if n := strings.Count(text, pr.Name); n > bestN {
+			best, bestN = pr.Name, n
 		}
 	}
 	if best != "" {
 		return best
 	}
-	for _, city := range slices.Sorted(maps.Keys(cities)) { // sorted: ties resolve the same way every run
+	for _, city := range slices.Sorted(maps.Keys(CityProvince)) { // sorted: ties resolve the same way every run
 		if n := strings.Count(text, city); n > bestN {
-			best, bestN = cities[city]+city+"市", n
+			best, bestN = CityProvince[city]+city+"市", n
 		}
 	}
 	return best
@@ -108,27 +79,27 @@ func placeOf(s string) string {
 	for _, pre := range []string{"国家税务总局", "中国人民银行", "人民银行", "国家开发银行", "中国农业发展银行", "中共"} {
 		s = strings.TrimPrefix(s, pre)
 	}
-	for _, pr := range provinces {
-		rest, ok := strings.CutPrefix(s, pr.name)
+	for _, pr := range Provinces {
+		rest, ok := strings.CutPrefix(s, pr.Name)
 		if !ok {
-			if rest, ok = strings.CutPrefix(s, pr.short); !ok {
+			if rest, ok = strings.CutPrefix(s, pr.Short); !ok {
 				continue
 			}
 		}
-		region := pr.name
-		if m := reDistrict.FindString(rest); m != "" && isMunicipality(pr.name) && !strings.HasPrefix(rest, "市") {
+		region := pr.Name
+		if m := reDistrict.FindString(rest); m != "" && isMunicipality(pr.Name) && !strings.HasPrefix(rest, "市") {
 			region += m
-		} else if m := reCity.FindStringSubmatch(rest); m != nil && !isMunicipality(pr.name) {
+		} else if m := reCity.FindStringSubmatch(rest); m != nil && !isMunicipality(pr.Name) {
 			region += m[0]
 		}
 		return region
 	}
 	if m := reCity.FindStringSubmatch(s); m != nil {
-		if prov, ok := cities[m[1]]; ok {
+		if prov, ok := CityProvince[m[1]]; ok {
 			return prov + m[0]
 		}
 	}
-	for city, prov := range cities {
+	for city, prov := range CityProvince {
 		if strings.HasPrefix(s, city) {
 			return prov + city + "市"
 		}
