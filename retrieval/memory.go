@@ -42,6 +42,47 @@ type memClause struct {
 	c    IndexedClause
 	slot int
 	norm float64 // L2 norm of the embedding, 0 for none
+	// The embedding's non-zero entries, when it is sparse (the local
+	// embedder's hashed features fill a fraction of the dimensions): the
+	// dot product then costs that many multiplications, not dims.
+	nzIdx []int32
+	nzVal []float32
+}
+
+// maxSparseShare is the share of non-zero dimensions below which an
+// embedding is also kept in sparse form.
+const maxSparseShare = 0.4
+
+func newMemClause(d *memDoc, c IndexedClause) *memClause {
+	mc := &memClause{doc: d, c: c, norm: l2(c.Embedding)}
+	nz := 0
+	for _, x := range c.Embedding {
+		if x != 0 {
+			nz++
+		}
+	}
+	if float64(nz) <= maxSparseShare*float64(len(c.Embedding)) {
+		mc.nzIdx, mc.nzVal = make([]int32, 0, nz), make([]float32, 0, nz)
+		for i, x := range c.Embedding {
+			if x != 0 {
+				mc.nzIdx = append(mc.nzIdx, int32(i))
+				mc.nzVal = append(mc.nzVal, x)
+			}
+		}
+	}
+	return mc
+}
+
+// cosine of the clause embedding with q, whose L2 norm is qn.
+func (c *memClause) cosine(q []float32, qn float64) float64 {
+	if c.nzIdx == nil {
+		return dot(c.c.Embedding, q) / (c.norm * qn)
+	}
+	var d float32
+	for i, j := range c.nzIdx {
+		d += c.nzVal[i] * q[j]
+	}
+	return float64(d) / (c.norm * qn)
 }
 
 type posting struct {
@@ -136,7 +177,7 @@ func (s *MemoryStore) ReplaceDocument(ctx context.Context, doc StoredDocument, c
 	for i, c := range clauses {
 		c.Terms = slices.Clone(c.Terms)
 		c.Embedding = slices.Clone(c.Embedding)
-		mc := &memClause{doc: d, c: c, norm: l2(c.Embedding)}
+		mc := newMemClause(d, c)
 		d.clauses[i] = mc
 		if c.TextHash != "" && c.Embedding != nil {
 			cache[c.TextHash] = c.Embedding
@@ -246,7 +287,7 @@ func (s *MemoryStore) VectorSearch(ctx context.Context, q Query) ([]Candidate, e
 		if c == nil || c.norm == 0 || !s.searchable(c, regions) || len(c.c.Embedding) != len(q.Vector) {
 			continue
 		}
-		top.push(c, dot(c.c.Embedding, q.Vector)/(c.norm*qn))
+		top.push(c, c.cosine(q.Vector, qn))
 	}
 	return s.candidates(top.sorted(), true), nil
 }
@@ -306,7 +347,7 @@ func (s *MemoryStore) LexicalSearch(ctx context.Context, q Query) ([]Candidate, 
 	if qn := l2(q.Vector); qn > 0 {
 		for i, sc := range top.items {
 			if sc.c.norm > 0 && len(sc.c.c.Embedding) == len(q.Vector) {
-				cands[i].Cosine = dot(sc.c.c.Embedding, q.Vector) / (sc.c.norm * qn)
+				cands[i].Cosine = sc.c.cosine(q.Vector, qn)
 			}
 		}
 	}

@@ -149,7 +149,13 @@ func (s *Searcher) Search(ctx context.Context, req SearchRequest) ([]Hit, error)
 	for i, t := range terms {
 		texts[i] = t.Text
 	}
-	queries := []Query{{Vector: vecs[0], Terms: texts, K: candidatesK}}
+	concepts := s.lex.Concepts(isolatePlaces(q, mentionedPlaces(q, known)))
+	stats, err := s.store.TermStats(ctx, union(texts, conceptTerms(concepts)))
+	if err != nil {
+		return nil, fmt.Errorf("search: %w", err)
+	}
+	lexTerms := selectiveTerms(texts, stats)
+	queries := []Query{{Vector: vecs[0], Terms: lexTerms, K: candidatesK}}
 	if len(places) > 0 {
 		// The preferred places' clauses compete among themselves too, so a
 		// local answer is never crowded out of the candidates by other
@@ -158,7 +164,7 @@ func (s *Searcher) Search(ctx context.Context, req SearchRequest) ([]Hit, error)
 		for _, p := range places {
 			regions = append(regions, regionsOf[p]...)
 		}
-		queries = append(queries, Query{Vector: vecs[0], Terms: texts, K: candidatesK, Regions: regions})
+		queries = append(queries, Query{Vector: vecs[0], Terms: lexTerms, K: candidatesK, Regions: regions})
 	}
 	cands := map[string]Candidate{}
 	for _, qq := range queries {
@@ -187,11 +193,6 @@ func (s *Searcher) Search(ctx context.Context, req SearchRequest) ([]Hit, error)
 	}
 	if len(cands) == 0 {
 		return nil, nil
-	}
-	concepts := s.lex.Concepts(isolatePlaces(q, mentionedPlaces(q, known)))
-	stats, err := s.store.TermStats(ctx, union(texts, conceptTerms(concepts)))
-	if err != nil {
-		return nil, fmt.Errorf("search: %w", err)
 	}
 	byConcept, byBigram := newConceptScorer(concepts, stats), newLexScorer(terms, stats)
 	need := s.missingCosines(cands)
@@ -240,6 +241,34 @@ func isolatePlaces(q string, places []string) string {
 		q = q[:i] + " " + q[i:end] + " " + q[end:]
 	}
 	return q
+}
+
+// Lexical candidate selection. A term found in a large share of clauses (企业,
+// 支持) selects most of the corpus and costs a full scan in PostgreSQL (the
+// GIN index is useless for it) while proposing nothing specific; the
+// candidates are re-scored with every term afterwards anyway.
+const (
+	maxCommonShare = 0.05 // terms in more clauses than this share are not used to select candidates…
+	minSelective   = 3    // …unless fewer selective terms than this remain: then the rarest are kept
+	maxLexTerms    = 16   // at most this many terms, the rarest, select candidates
+)
+
+// selectiveTerms picks the terms that select lexical candidates: those the
+// corpus has, rarest first, common ones only when too few rare ones remain.
+func selectiveTerms(terms []string, st Stats) []string {
+	var present []string
+	for _, t := range terms {
+		if st.DF[t] > 0 && !slices.Contains(present, t) {
+			present = append(present, t)
+		}
+	}
+	slices.SortStableFunc(present, func(a, b string) int { return cmp.Compare(st.DF[a], st.DF[b]) })
+	n := 0
+	for n < len(present) && float64(st.DF[present[n]]) <= maxCommonShare*float64(st.Clauses) {
+		n++
+	}
+	n = max(n, min(minSelective, len(present)))
+	return present[:min(n, maxLexTerms)]
 }
 
 // jurisdiction is the factor a document's score is multiplied by.
