@@ -110,3 +110,24 @@ func TestMentionedPlaces(t *testing.T) {
 		}
 	}
 }
+
+func TestSelectiveTerms(t *testing.T) {
+	st := Stats{Clauses: 1000, DF: map[string]int{"企业": 900, "支持": 600, "续贷": 12, "本金": 30, "小微": 40, "首贷": 5}}
+	tests := []struct {
+		name  string
+		terms []string
+		want  []string
+	}{
+		{"RareOnlyRarestFirst", []string{"企业", "续贷", "小微", "本金", "首贷"}, []string{"首贷", "续贷", "本金", "小微"}},
+		{"CommonKeptWhenTooFewRare", []string{"企业", "支持", "续贷"}, []string{"续贷", "支持", "企业"}},
+		{"AbsentAndDuplicateDropped", []string{"签证", "续贷", "续贷"}, []string{"续贷"}},
+		{"Nothing", []string{"签证"}, nil},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := selectiveTerms(tt.terms, st); !slices.Equal(got, tt.want) {
+				t.Fatalf("selectiveTerms(%v) = %v, want %v", tt.terms, got, tt.want)
+			}
+		})
+	}
+}
