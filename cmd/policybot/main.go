@@ -78,6 +78,7 @@ func init() {
 		{"user", "user add NAME --role agent|admin | user list | user disable NAME", "manage console accounts", runUser},
 		{"parse", "parse [--json] FILE", "print a policy document parsed into clauses", runParse},
 		{"config", "config check [--config FILE]", "validate the configuration and print the effective one, secrets masked", runConfig},
+		{"bench", "bench synth|ingest|search|memory|load|quality [FLAGS]", "benchmarks and the synthetic corpus (see BENCHMARKS.md)", runBench},
 		{"healthcheck", "healthcheck", "exit 0 when the local server is ready (container HEALTHCHECK)", runHealthcheck},
 	}
 }
