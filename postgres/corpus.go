@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"strconv"
-	"time"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/pgvector/pgvector-go"
@@ -15,6 +14,10 @@ import (
 
 // maxHNSWDimensions is pgvector's limit for an HNSW index on type vector.
 const maxHNSWDimensions = 2000
+
+// createVectorIndex builds the HNSW index on the clause embeddings.
+const createVectorIndex = `CREATE INDEX IF NOT EXISTS clauses_embedding_hnsw ON clauses
+	USING hnsw (embedding vector_cosine_ops) WITH (m = 16, ef_construction = 64)`
 
 const documentColumns = `id, title, number, issuer, date, region, kind, source, content_hash, status, ingested_at, clause_count`
 
@@ -74,90 +77,20 @@ func (s *Store) Document(ctx context.Context, id string) (retrieval.StoredDocume
 	return doc, clauses, nil
 }
 
-// ReplaceDocument stores doc and its clauses in one transaction, replacing
-// any earlier version, keeps the term statistics exact and caches the clause
-// embeddings under the store's current model.
-func (s *Store) ReplaceDocument(ctx context.Context, doc retrieval.StoredDocument, clauses []retrieval.IndexedClause) error {
-	if doc.ID == "" {
-		return fmt.Errorf("postgres: replace document: empty id")
-	}
-	status := doc.Status
-	if status == "" {
-		status = retrieval.StatusActive
-	}
-	if status != retrieval.StatusActive && status != retrieval.StatusRetired {
-		return fmt.Errorf("postgres: replace document %q: unknown status %q", doc.ID, status)
-	}
-	ingested := doc.IngestedAt
-	if ingested.IsZero() {
-		ingested = time.Now()
-	}
-	err := s.transact(ctx, pgx.TxOptions{}, func(tx pgx.Tx) error {
-		// Writers of the corpus take one lock: term_df rows would otherwise be
-		// updated in different orders by concurrent replacements and deadlock.
-		if err := lock(ctx, tx, lockCorpus); err != nil {
-			return err
-		}
-		var old string
-		err := tx.QueryRow(ctx, "SELECT status FROM documents WHERE id = $1", doc.ID).Scan(&old)
-		if err != nil && !isNoRows(err) {
-			return err
-		}
-		if old == retrieval.StatusActive {
-			if err := adjustStats(ctx, tx, doc.ID, -1); err != nil {
-				return err
-			}
-		}
-		if _, err := tx.Exec(ctx, "DELETE FROM clauses WHERE document_id = $1", doc.ID); err != nil {
-			return err
-		}
-		_, err = tx.Exec(ctx, `INSERT INTO documents (`+documentColumns+`)
-			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)
-			ON CONFLICT (id) DO UPDATE SET title = excluded.title, number = excluded.number,
-				issuer = excluded.issuer, date = excluded.date, region = excluded.region, kind = excluded.kind,
-				source = excluded.source, content_hash = excluded.content_hash, status = excluded.status,
-				ingested_at = excluded.ingested_at, clause_count = excluded.clause_count`,
-			doc.ID, doc.Title, doc.Number, doc.Issuer, doc.Date, doc.Region, doc.Kind,
-			doc.Source, doc.ContentHash, status, ingested, len(clauses))
-		if err != nil {
-			return err
-		}
-		if err := copyClauses(ctx, tx, doc.ID, clauses); err != nil {
-			return err
-		}
-		if status == retrieval.StatusActive {
-			if err := adjustStats(ctx, tx, doc.ID, +1); err != nil {
-				return err
-			}
-		}
-		// The cache is filled from the rows just written, so the vectors do
-		// not travel to the server twice. DISTINCT ON: a document may hold
-		// the same text twice, and one INSERT may not update a row twice.
-		_, err = tx.Exec(ctx, `INSERT INTO embedding_cache (model, text_hash, embedding)
-			SELECT DISTINCT ON (c.text_hash) m.value, c.text_hash, c.embedding
-			FROM clauses c, meta m
-			WHERE c.document_id = $1 AND m.key = 'embedding_model'
-				AND c.embedding IS NOT NULL AND c.text_hash <> ''
-			ORDER BY c.text_hash
-			ON CONFLICT (model, text_hash) DO UPDATE SET embedding = excluded.embedding`, doc.ID)
-		return err
-	})
-	if err != nil {
-		return fmt.Errorf("postgres: replace document %q: %w", doc.ID, err)
-	}
-	return nil
-}
-
-func copyClauses(ctx context.Context, tx pgx.Tx, docID string, clauses []retrieval.IndexedClause) error {
-	rows := make([][]any, len(clauses))
-	for i, c := range clauses {
+// appendClauseRows appends the COPY rows of document docID's clauses.
+func appendClauseRows(rows [][]any, docID string, clauses []retrieval.IndexedClause) [][]any {
+	for _, c := range clauses {
 		var emb any // nil: NULL, a clause not embedded (yet)
 		if c.Embedding != nil {
 			emb = pgvector.NewVector(c.Embedding)
 		}
-		rows[i] = []any{c.ID, docID, c.Ord, c.Label, nonNil(c.Path), c.Title, c.Text,
-			nonNil(c.Agencies), nonNil(c.LeadAgencies), c.TextHash, nonNil(c.Terms), emb}
+		rows = append(rows, []any{c.ID, docID, c.Ord, c.Label, nonNil(c.Path), c.Title, c.Text,
+			nonNil(c.Agencies), nonNil(c.LeadAgencies), c.TextHash, nonNil(c.Terms), emb})
 	}
+	return rows
+}
+
+func copyClauseRows(ctx context.Context, tx pgx.Tx, rows [][]any) error {
 	_, err := tx.CopyFrom(ctx, pgx.Identifier{"clauses"},
 		[]string{"id", "document_id", "ord", "label", "path", "title", "text",
 			"agencies", "lead_agencies", "text_hash", "terms", "embedding"},
@@ -197,7 +130,9 @@ func adjustStats(ctx context.Context, tx pgx.Tx, id string, sign int) error {
 	} else {
 		_, err = tx.Exec(ctx, `UPDATE term_df d SET df = d.df - o.n FROM (`+perTerm+`) o WHERE d.term = o.term`, id)
 		if err == nil {
-			_, err = tx.Exec(ctx, "DELETE FROM term_df WHERE df <= 0")
+			// Only this document's terms can have reached 0: a bare
+			// "WHERE df <= 0" would scan the whole table.
+			_, err = tx.Exec(ctx, `DELETE FROM term_df d USING (`+perTerm+`) o WHERE d.term = o.term AND d.df <= 0`, id)
 		}
 	}
 	if err != nil {
@@ -319,9 +254,7 @@ func (s *Store) SetModel(ctx context.Context, m retrieval.Model) error {
 				}
 			}
 		}
-		_, err = tx.Exec(ctx, `CREATE INDEX IF NOT EXISTS clauses_embedding_hnsw ON clauses
-			USING hnsw (embedding vector_cosine_ops) WITH (m = 16, ef_construction = 64)`)
-		if err != nil {
+		if _, err = tx.Exec(ctx, createVectorIndex); err != nil {
 			return err
 		}
 		_, err = tx.Exec(ctx, `INSERT INTO meta (key, value) VALUES ('embedding_model', $1), ('embedding_dimensions', $2)

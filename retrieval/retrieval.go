@@ -119,3 +119,32 @@ type SearchRequest struct {
 	Region string
 	K      int
 }
+
+// DocumentVersion is one document with its clauses, as ReplaceDocument takes them.
+type DocumentVersion struct {
+	Document StoredDocument
+	Clauses  []IndexedClause
+}
+
+// BatchStore is a Store that also replaces many documents in one call.
+// Ingestion uses it when the store offers it: a store paying a fixed cost
+// per transaction (locks, statistics, index upkeep) pays it once per batch.
+type BatchStore interface {
+	Store
+	// ReplaceDocuments does what ReplaceDocument does for each document, all
+	// in one transaction: readers see the whole batch old or new. The
+	// documents' IDs must be distinct.
+	ReplaceDocuments(ctx context.Context, docs []DocumentVersion) error
+}
+
+// BulkLoader is a Store that can prepare for a load adding many clauses,
+// e.g. by deferring index upkeep to one rebuild after the load.
+type BulkLoader interface {
+	Store
+	// BeginBulk is told how many clauses a load is about to write. It
+	// returns the function to call once the load is over, whether it
+	// succeeded or not, which restores what BeginBulk changed (and, for a
+	// large load, refreshes what the load made stale). When the load is too
+	// small to gain from it, BeginBulk changes nothing.
+	BeginBulk(ctx context.Context, clauses int) (end func(ctx context.Context) error, err error)
+}
