@@ -73,8 +73,15 @@ func (c *Console) documents(w http.ResponseWriter, r *http.Request) error {
 	}
 	p := page{Title: "文件管理", Documents: docs, Audit: audit, CanReing: c.cfg.Reingest != nil,
 		MaxUpload: sizeText(c.cfg.MaxUpload), Notice: noticeText(r.URL.Query())}
+	if r.URL.Query().Get("source") == "lost" {
+		p.Message = msgSourceLost
+	}
 	return c.render(w, r, "documents", si, p)
 }
+
+// msgSourceLost tells the admin that an upload was stored but its bytes
+// were not kept (ErrSourceNotSaved), so it cannot be re-ingested yet.
+const msgSourceLost = "文件已入库，但原文未能保存，暂时无法对它重新入库；请稍后重新上传同一文件以保存原文。"
 
 // noticeText turns the redirect's ?done=ACTION&doc=ID into a message; only
 // known actions are shown, and the template escapes the ID.
@@ -258,16 +265,27 @@ func (c *Console) commit(w http.ResponseWriter, r *http.Request) error {
 		return userError(http.StatusBadRequest, "预览已过期或已提交，请重新上传。")
 	}
 	summary, err := c.cfg.Ingest(r.Context(), p.name, p.data)
+	kept := !errors.Is(err, ErrSourceNotSaved)
+	if !kept {
+		// The document is stored and must be audited like any change; the
+		// admin is told that re-ingesting it will not work for now.
+		c.log.Error("upload stored but its source not kept", "doc", p.docID, "err", err)
+		err = nil
+	}
 	if err != nil {
 		return fmt.Errorf("admin commit %s: %w", p.name, err)
 	}
-	action, detail := "upload", p.orig
+	action, detail := "upload", fmt.Sprintf("%s（%d 字节）：%s", p.orig, len(p.data), summary)
 	if p.replace != "" || p.exists {
 		action = "replace"
 	}
-	c.audit(r, AuditEntry{User: si.User.Name, Action: action, Target: p.docID,
-		Detail: fmt.Sprintf("%s（%d 字节）：%s", detail, len(p.data), summary)})
-	http.Redirect(w, r, "/admin/documents?done="+action+"&doc="+url.QueryEscape(p.docID), http.StatusSeeOther)
+	to := "/admin/documents?done=" + action + "&doc=" + url.QueryEscape(p.docID)
+	if !kept {
+		detail += "；原文未能保存"
+		to += "&source=lost"
+	}
+	c.audit(r, AuditEntry{User: si.User.Name, Action: action, Target: p.docID, Detail: detail})
+	http.Redirect(w, r, to, http.StatusSeeOther)
 	return nil
 }
 

@@ -2,6 +2,7 @@ package console
 
 import (
 	"context"
+	"errors"
 	"io"
 	"io/fs"
 	"log/slog"
@@ -11,6 +12,7 @@ import (
 	"net/url"
 	"regexp"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -42,6 +44,7 @@ type harness struct {
 	store    *retrieval.MemoryStore
 	users    *FileStore
 	state    *state.Memory
+	sources  *testSources
 	now      time.Time
 	password string
 }
@@ -55,10 +58,12 @@ func newHarnessWith(t *testing.T, corpus fs.FS) *harness {
 	t.Helper()
 	ctx := context.Background()
 	h := &harness{t: t, store: retrieval.NewMemoryStore(), state: state.NewMemory(), password: "correct horse 1",
-		now: time.Now()}
+		now: time.Now(), sources: &testSources{MemorySources: NewMemorySources()}}
 	emb := embeddings.NewLocal(256)
 	ing := &retrieval.Ingester{Store: h.store, Embedder: emb}
-	if _, err := IngestFunc(ing)(ctx, "xiaowei.txt", []byte(testDoc)); err != nil {
+	// xiaowei stands for an upload from before sources were kept: stored,
+	// but with no bytes to re-ingest.
+	if _, err := IngestFunc(ing, nil)(ctx, "xiaowei.txt", []byte(testDoc)); err != nil {
 		t.Fatal(err)
 	}
 	if corpus != nil {
@@ -85,7 +90,7 @@ func newHarnessWith(t *testing.T, corpus fs.FS) *harness {
 	h.c = New(Config{
 		Searcher: searcher, Asker: asker, Store: h.store, Unanswered: h.state,
 		Users: h.users, Sessions: NewMemorySessions(), Audit: h.users,
-		Ingest: IngestFunc(ing), Reingest: ReingestFunc(ing, h.store, nil),
+		Ingest: IngestFunc(ing, h.sources), Reingest: ReingestFunc(ing, h.store, h.sources, nil),
 		Region: "天津市", MaxUpload: 64 << 10,
 		Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
 	})
@@ -96,6 +101,20 @@ func newHarnessWith(t *testing.T, corpus fs.FS) *harness {
 	h.srv = httptest.NewServer(mux)
 	t.Cleanup(h.srv.Close)
 	return h
+}
+
+// testSources is a MemorySources whose SaveSource can be made to fail, as a
+// database would when it is down.
+type testSources struct {
+	*MemorySources
+	failSave atomic.Bool
+}
+
+func (s *testSources) SaveSource(ctx context.Context, docID, name string, data []byte) error {
+	if s.failSave.Load() {
+		return errors.New("save source: connection refused")
+	}
+	return s.MemorySources.SaveSource(ctx, docID, name, data)
 }
 
 // client returns a browser-like client that keeps cookies and does not

@@ -2,42 +2,151 @@ package console
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"io/fs"
 	"net/http"
 	"path"
 	"path/filepath"
+	"slices"
+	"strings"
+	"sync"
 	"testing/fstest"
 
+	"policybot/policy"
 	"policybot/retrieval"
 )
 
+// SourceStore keeps the original bytes of uploaded documents, so an upload
+// can be re-ingested (after a parser upgrade, say) like a file on disk.
+// postgres.Store implements it, and MemorySources for the embedded default.
+type SourceStore interface {
+	// SaveSource keeps name and data as the source of document docID,
+	// replacing what was kept before.
+	SaveSource(ctx context.Context, docID, name string, data []byte) error
+	// Source returns what SaveSource kept for docID, or ErrSourceNotFound.
+	Source(ctx context.Context, docID string) (name string, data []byte, err error)
+}
+
+// ErrSourceNotFound is returned by SourceStore.Source when no source is kept
+// for a document.
+var ErrSourceNotFound = errors.New("no source kept for document")
+
+var _ SourceStore = (*MemorySources)(nil)
+
+// MemorySources is a SourceStore in memory. Its sources live as long as the
+// process, like the documents of retrieval.MemoryStore they belong to.
+type MemorySources struct {
+	mu      sync.Mutex
+	sources map[string]keptSource
+}
+
+type keptSource struct {
+	name string
+	data []byte
+}
+
+// NewMemorySources returns an empty MemorySources.
+func NewMemorySources() *MemorySources {
+	return &MemorySources{sources: map[string]keptSource{}}
+}
+
+// SaveSource keeps a copy of data: the caller's buffer may be reused.
+func (m *MemorySources) SaveSource(_ context.Context, docID, name string, data []byte) error {
+	if docID == "" {
+		return errors.New("save source: empty document id")
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.sources[docID] = keptSource{name: name, data: slices.Clone(data)}
+	return nil
+}
+
+// Source returns a copy of the kept bytes, so callers cannot change them.
+func (m *MemorySources) Source(_ context.Context, docID string) (string, []byte, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	s, ok := m.sources[docID]
+	if !ok {
+		return "", nil, fmt.Errorf("source of %q: %w", docID, ErrSourceNotFound)
+	}
+	return s.name, slices.Clone(s.data), nil
+}
+
+// uploadDir is the first element of an uploaded document's Source. Sources
+// of files on disk are absolute and the embedded seeds sit at the top of
+// their folder, so the prefix alone tells an upload apart.
+const uploadDir = "upload"
+
+// uploadPath is the path an upload is ingested under, which becomes the
+// document's Source: upload/HASH/NAME. The hash of the bytes makes the Source
+// name one version exactly, so kept bytes are used for a re-ingest only when
+// they are the bytes of the version stored — not those of an earlier upload
+// whose replacement was stored but could not be kept, nor those of a
+// concurrent replacement that lost the race.
+func uploadPath(name string, data []byte) string {
+	sum := sha256.Sum256(data)
+	return path.Join(uploadDir, hex.EncodeToString(sum[:8]), name)
+}
+
+// ErrSourceNotSaved is returned (wrapped) by an IngestFunc whose document was
+// stored but whose source could not be kept: the upload took effect, and
+// only re-ingesting it will not work until it is uploaded again.
+var ErrSourceNotSaved = errors.New("upload stored, but its source was not kept")
+
 // IngestFunc returns a Config.Ingest backed by in: the upload is ingested as
 // a one-file folder, so it goes through exactly the path corpus files take
-// (content hash, embedding cache, one ReplaceDocument per document).
-func IngestFunc(in *retrieval.Ingester) func(ctx context.Context, name string, data []byte) (string, error) {
+// (content hash, embedding cache, one ReplaceDocument per document). Its
+// bytes are then kept in sources (nil: not kept, and such uploads cannot be
+// re-ingested). When only keeping them fails, the summary is returned with
+// an error wrapping ErrSourceNotSaved.
+func IngestFunc(in *retrieval.Ingester, sources SourceStore) func(ctx context.Context, name string, data []byte) (string, error) {
 	in = single(in)
 	return func(ctx context.Context, name string, data []byte) (string, error) {
-		rep, err := in.IngestFS(ctx, fstest.MapFS{name: &fstest.MapFile{Data: data, Mode: 0o444}}, ".")
+		p := uploadPath(name, data)
+		rep, err := in.IngestFS(ctx, fstest.MapFS{p: &fstest.MapFile{Data: data, Mode: 0o444}}, path.Dir(p))
 		if err == nil && len(rep.Failed) > 0 {
 			err = rep.Failed[0]
 		}
+		if err == nil && rep.Documents == 0 {
+			// The folder walk passes over dot-files and folder notes
+			// (README.md…); an upload so named would vanish silently.
+			err = fmt.Errorf("no document read from %s", name)
+		}
 		if err != nil {
 			return "", fmt.Errorf("ingest upload %s: %w", name, err)
+		}
+		if sources == nil {
+			return rep.String(), nil
+		}
+		// The bytes are kept after the document is stored, not before:
+		// ReplaceDocument is the ingester's own transaction, which this
+		// cannot join, and keeping them first would leave bytes that no
+		// stored document holds whenever ingestion fails (a bad parse, the
+		// embedder down). A failure here leaves the document stored and at
+		// worst an older kept version, which uploadPath tells apart.
+		if err := sources.SaveSource(ctx, policy.DocumentID(name), name, data); err != nil {
+			return rep.String(), fmt.Errorf("ingest upload %s: %w: %w", name, ErrSourceNotSaved, err)
 		}
 		return rep.String(), nil
 	}
 }
 
-// errNoSource is returned by a ReingestFunc for documents whose source
-// cannot be read again (uploads keep no copy of their bytes).
+// errNoSource is returned by a ReingestFunc for uploads whose bytes were not
+// kept (uploaded before sources were kept, or keeping them failed).
 var errNoSource = userError(http.StatusConflict, "该文件来自网页上传，没有可重新读取的来源；请重新上传新版本。")
 
+// errFileGone is returned by a ReingestFunc for a document read from a file
+// on disk that is no longer there.
+var errFileGone = userError(http.StatusConflict, "该文件的源文件已不存在，无法重新入库；请重新上传新版本。")
+
 // ReingestFunc returns a Config.Reingest backed by in: a document is read
-// again from its Source — an absolute file path, or a path in corpus (the
-// embedded seeds; may be nil) — and stored anew when its bytes changed.
-func ReingestFunc(in *retrieval.Ingester, store DocumentStore, corpus fs.FS) func(ctx context.Context, id string) (string, error) {
+// again from its Source — an upload's bytes kept in sources (may be nil), an
+// absolute file path, or a path in corpus (the embedded seeds; may be nil) —
+// and stored anew when its bytes or the parser changed.
+func ReingestFunc(in *retrieval.Ingester, store DocumentStore, sources SourceStore, corpus fs.FS) func(ctx context.Context, id string) (string, error) {
 	in = single(in)
 	return func(ctx context.Context, id string) (string, error) {
 		doc, _, err := store.Document(ctx, id)
@@ -48,6 +157,15 @@ func ReingestFunc(in *retrieval.Ingester, store DocumentStore, corpus fs.FS) fun
 		switch {
 		case filepath.IsAbs(doc.Source):
 			rep, err = in.IngestPaths(ctx, doc.Source)
+			if errors.Is(err, fs.ErrNotExist) {
+				return "", errFileGone
+			}
+		case strings.HasPrefix(doc.Source, uploadDir+"/"):
+			data, rerr := keptUpload(ctx, sources, doc)
+			if rerr != nil {
+				return "", fmt.Errorf("reingest %s: %w", id, rerr)
+			}
+			rep, err = ingestAt(ctx, in, doc.Source, data)
 		case corpus != nil && doc.Source != "":
 			data, rerr := fs.ReadFile(corpus, doc.Source)
 			if errors.Is(rerr, fs.ErrNotExist) {
@@ -56,8 +174,7 @@ func ReingestFunc(in *retrieval.Ingester, store DocumentStore, corpus fs.FS) fun
 			if rerr != nil {
 				return "", fmt.Errorf("reingest %s: %w", id, rerr)
 			}
-			// The file keeps its path so the document keeps its Source.
-			rep, err = in.IngestFS(ctx, fstest.MapFS{doc.Source: &fstest.MapFile{Data: data, Mode: 0o444}}, path.Dir(doc.Source))
+			rep, err = ingestAt(ctx, in, doc.Source, data)
 		default:
 			return "", errNoSource
 		}
@@ -69,6 +186,31 @@ func ReingestFunc(in *retrieval.Ingester, store DocumentStore, corpus fs.FS) fun
 		}
 		return rep.String(), nil
 	}
+}
+
+// keptUpload returns the kept bytes of the uploaded document doc, or
+// errNoSource when none are kept or those kept are another version's.
+func keptUpload(ctx context.Context, sources SourceStore, doc retrieval.StoredDocument) ([]byte, error) {
+	if sources == nil {
+		return nil, errNoSource
+	}
+	name, data, err := sources.Source(ctx, doc.ID)
+	if errors.Is(err, ErrSourceNotFound) {
+		return nil, errNoSource
+	}
+	if err != nil {
+		return nil, err
+	}
+	if uploadPath(name, data) != doc.Source {
+		return nil, errNoSource
+	}
+	return data, nil
+}
+
+// ingestAt ingests data as the file at p in a one-file folder, so the
+// document keeps p as its Source.
+func ingestAt(ctx context.Context, in *retrieval.Ingester, p string, data []byte) (retrieval.Report, error) {
+	return in.IngestFS(ctx, fstest.MapFS{p: &fstest.MapFile{Data: data, Mode: 0o444}}, path.Dir(p))
 }
 
 // single copies in for one-document ingestion: pruning would delete every

@@ -33,18 +33,23 @@ func newConsole(ctx context.Context, s *stack, log *slog.Logger) (*console.Conso
 		SecureCookies: strings.HasPrefix(s.cfg.PublicBaseURL, "https://"),
 		Logger:        log,
 	}
-	ing := &retrieval.Ingester{Store: s.store, Embedder: s.embedder}
-	cfg.Ingest = console.IngestFunc(ing)
-	cfg.Reingest = console.ReingestFunc(ing, s.store, seeds.Documents)
+	// Uploads' original bytes are kept beside the documents: in PostgreSQL,
+	// or in memory for as long as the memory store keeps the documents.
+	var sources console.SourceStore
 	if pg, ok := s.store.(*postgres.Store); ok {
 		cfg.Users, cfg.Sessions, cfg.Audit = pg, pg, pg
+		sources = pg
 	} else {
 		fstore, err := console.NewFileStore(s.cfg.DataDir)
 		if err != nil {
 			return nil, fmt.Errorf("console accounts: %w", err)
 		}
 		cfg.Users, cfg.Audit, cfg.Sessions = fstore, fstore, console.NewMemorySessions()
+		sources = console.NewMemorySources()
 	}
+	ing := &retrieval.Ingester{Store: s.store, Embedder: s.embedder}
+	cfg.Ingest = console.IngestFunc(ing, sources)
+	cfg.Reingest = console.ReingestFunc(ing, s.store, sources, seeds.Documents)
 	if users, err := cfg.Users.Users(ctx); err == nil && len(users) == 0 {
 		log.Warn("no console accounts yet: create the first admin with `policybot user add NAME --role admin`")
 	}
