@@ -68,7 +68,8 @@ type Config struct {
 	Audit      AuditLog
 	// Ingest parses, embeds and stores one uploaded document in one store
 	// transaction, replacing the document of the same ID, and summarises
-	// what it did; IngestFunc builds it from a retrieval.Ingester.
+	// what it did; IngestFunc builds it from a retrieval.Ingester. An error
+	// wrapping ErrSourceNotSaved means the document was stored all the same.
 	Ingest func(ctx context.Context, name string, data []byte) (string, error)
 	// Reingest reads a stored document again from its source and stores it
 	// anew; nil hides the re-ingest button. ReingestFunc builds it.

@@ -50,7 +50,7 @@ func TestRoutesByRole(t *testing.T) {
 		{"GET", "/console", RoleAdmin, 200},
 		{"GET", "/admin/documents", RoleAdmin, 200},
 		{"GET", "/admin/unanswered", RoleAdmin, 200},
-		{"POST", "/admin/documents/xiaowei/reingest", RoleAdmin, 409}, // uploads have no source to re-read
+		{"POST", "/admin/documents/xiaowei/reingest", RoleAdmin, 409}, // an upload whose bytes were not kept
 		{"POST", "/admin/documents/missing/retire", RoleAdmin, 404},
 		{"POST", "/admin/documents/commit", RoleAdmin, 400}, // no previewed upload
 	}

@@ -96,6 +96,10 @@ func uploadPath(name string, data []byte) string {
 // only re-ingesting it will not work until it is uploaded again.
 var ErrSourceNotSaved = errors.New("upload stored, but its source was not kept")
 
+// errSkippedName is returned by an IngestFunc for an upload whose name the
+// ingester passes over as no policy document.
+var errSkippedName = userError(http.StatusBadRequest, "文件名不能以“.”开头，也不能是 README、LICENSE 等目录说明文件的名字；请改名后重新上传。")
+
 // IngestFunc returns a Config.Ingest backed by in: the upload is ingested as
 // a one-file folder, so it goes through exactly the path corpus files take
 // (content hash, embedding cache, one ReplaceDocument per document). Its
@@ -113,7 +117,7 @@ func IngestFunc(in *retrieval.Ingester, sources SourceStore) func(ctx context.Co
 		if err == nil && rep.Documents == 0 {
 			// The folder walk passes over dot-files and folder notes
 			// (README.md…); an upload so named would vanish silently.
-			err = fmt.Errorf("no document read from %s", name)
+			err = errSkippedName
 		}
 		if err != nil {
 			return "", fmt.Errorf("ingest upload %s: %w", name, err)

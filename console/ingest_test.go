@@ -299,3 +299,20 @@ func TestUploadSourceNotSaved(t *testing.T) {
 		t.Errorf("reingest after the upload again: status %d\n%s", resp.StatusCode, bodyOf(resp))
 	}
 }
+
+func TestIngestFuncSkippedName(t *testing.T) {
+	for _, name := range []string{"README.md", ".draft.txt"} {
+		t.Run(name, func(t *testing.T) {
+			store := retrieval.NewMemoryStore()
+			src := NewMemorySources()
+			ing := &retrieval.Ingester{Store: store, Embedder: embeddings.NewLocal(64)}
+			_, err := IngestFunc(ing, src)(context.Background(), name, []byte(testDoc))
+			if status, _ := statusOf(err); !errors.Is(err, errSkippedName) || status != 400 {
+				t.Fatalf("ingest %s: error %v (status %d), want errSkippedName", name, err, status)
+			}
+			if _, _, err := src.Source(context.Background(), policy.DocumentID(name)); !errors.Is(err, ErrSourceNotFound) {
+				t.Errorf("a source was kept for an upload not stored: %v", err)
+			}
+		})
+	}
+}
