@@ -143,7 +143,7 @@ func openBenchDB(ctx context.Context, f *benchFlags, reuse bool) (*postgres.Stor
 
 func benchIngest(ctx context.Context, e *env, args []string) error {
 	fs, f := e.benchFlags("ingest")
-	real := fs.Bool("real", true, "ingest the real corpus (seeds + corpus) first and time it")
+	withReal := fs.Bool("real", true, "ingest the real corpus (seeds + corpus) first and time it")
 	deferIndex := fs.Bool("defer-index", false, "drop the HNSW index for the synthetic load and build it after (bulk-load mode)")
 	if _, err := parseArgs(fs, args); err != nil {
 		return err
@@ -158,7 +158,7 @@ func benchIngest(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return err
 	}
-	if *real {
+	if *withReal {
 		start := time.Now()
 		in := &retrieval.Ingester{Store: store, Embedder: emb}
 		rep, err := in.IngestPaths(ctx, filepath.Join(shared, "seeds"), filepath.Join(shared, "corpus"))
@@ -175,6 +175,14 @@ func benchIngest(ctx context.Context, e *env, args []string) error {
 		return err
 	}
 	if *deferIndex {
+		// The model must be recorded first: recording it creates the index.
+		if m, err := store.Model(ctx); err != nil {
+			return err
+		} else if m.Name == "" {
+			if err := store.SetModel(ctx, retrieval.Model{Name: emb.Name(), Dimensions: emb.Dimensions()}); err != nil {
+				return err
+			}
+		}
 		if err := bench.DropVectorIndex(ctx, store.Pool()); err != nil {
 			return err
 		}
