@@ -18,6 +18,7 @@ import (
 	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"strings"
 	"testing/fstest"
@@ -209,6 +210,8 @@ func stripNumbering(h string) string {
 	return ""
 }
 
+var reReference = regexp.MustCompile(`第[一二三四五六七八九十百零〇0-9]+[章节条款项]`)
+
 // splitPhrases cuts text at commas, semicolons and full stops and keeps
 // phrases of a useful length.
 func splitPhrases(text string) []string {
@@ -217,7 +220,9 @@ func splitPhrases(text string) []string {
 		return r == '，' || r == '；' || r == '。' || r == ',' || r == ';' || r == '\n'
 	}) {
 		p = strings.TrimSpace(p)
-		if n := runeLen(p); n >= 6 && n <= 40 && !strings.ContainsAny(p, "（）()：:") {
+		// Headings run into the text (第五章 …) and cross-references (本法第五条)
+		// point nowhere in a synthetic document.
+		if n := runeLen(p); n >= 6 && n <= 40 && !strings.ContainsAny(p, "（）()：:") && !reReference.MatchString(p) {
 			out = append(out, p)
 		}
 	}

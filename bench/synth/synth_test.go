@@ -185,3 +185,11 @@ func TestPlaceName(t *testing.T) {
 		}
 	}
 }
+
+func TestSplitPhrases(t *testing.T) {
+	got := splitPhrases("加大对中小企业的信贷支持力度，第五章 优化营商环境；依照本法第五条规定执行。短句，（责任单位：市财政局）")
+	want := []string{"加大对中小企业的信贷支持力度"}
+	if strings.Join(got, "|") != strings.Join(want, "|") {
+		t.Fatalf("splitPhrases = %q, want %q", got, want)
+	}
+}
