@@ -31,8 +31,12 @@ type Ingester struct {
 	// Prune removes stored documents that came from an ingested folder (or
 	// fs.FS root) but are no longer in it.
 	Prune bool
-	// BatchSize is how many texts go to the embedder at once (default 64).
+	// BatchSize is how many texts go to the embedder at once (default 64);
+	// a batch takes texts of several documents.
 	BatchSize int
+	// StoreBatch is how many documents a BatchStore replaces in one
+	// transaction (default 200, fewer when they hold over 5,000 clauses).
+	StoreBatch int
 }
 
 // Report counts what an ingestion did.
@@ -181,8 +185,11 @@ func (in *Ingester) ingest(ctx context.Context, srcs []source, underRoot func(sr
 	for _, d := range stored {
 		byID[d.ID] = d
 	}
+	// First pass: which sources changed. Their bytes are read again when
+	// parsed rather than held, so a large load does not sit in memory.
 	slices.SortFunc(srcs, func(a, b source) int { return strings.Compare(a.src, b.src) })
 	seen := map[string]string{} // document ID → source
+	var work []unit
 	for _, s := range srcs {
 		if err := ctx.Err(); err != nil {
 			return rep, fmt.Errorf("ingest: %w", err)
@@ -198,56 +205,40 @@ func (in *Ingester) ingest(ctx context.Context, srcs []source, underRoot func(sr
 			rep.Failed = append(rep.Failed, fmt.Errorf("ingest %s: %w", s.src, err))
 			continue
 		}
-		hash := ContentHash(data)
 		old, exists := byID[id]
-		if exists && old.ContentHash == hash && !in.Reembed {
+		if exists && old.ContentHash == ContentHash(data) && !in.Reembed {
 			rep.Unchanged++
 			rep.Documents++
 			rep.Clauses += old.ClauseCount
 			continue
 		}
-		doc, err := policy.Parse(s.name, data)
-		if err != nil {
-			rep.Failed = append(rep.Failed, fmt.Errorf("ingest %s: %w", s.src, err))
-			continue
-		}
-		doc.ID = id
 		status := StatusActive
 		if exists {
 			status = old.Status
 		}
-		sd := StoredDocument{Meta: doc.Meta(), Source: s.src, ContentHash: hash, Status: status}
-		n, err := in.store(ctx, model, sd, doc.Clauses)
-		rep.Embedded += n
-		if err != nil {
-			// The store or the embedder failed, not this document: stop.
-			return rep, err
-		}
-		rep.Documents++
-		rep.Clauses += len(doc.Clauses)
+		work = append(work, unit{src: s, id: id, status: status, size: len(data)})
 	}
+	var prune []string
 	for _, d := range stored {
 		if _, ok := seen[d.ID]; ok {
 			continue
 		}
 		switch {
 		case in.Prune && underRoot(d.Source):
-			if err := in.Store.RemoveDocument(ctx, d.ID); err != nil {
-				return rep, fmt.Errorf("ingest: prune: %w", err)
-			}
-			rep.Removed++
+			prune = append(prune, d.ID)
 		case in.Reembed:
 			// Vectors of the old model must not stay beside the new ones.
-			_, clauses, err := in.Store.Document(ctx, d.ID)
-			if err != nil {
-				return rep, fmt.Errorf("ingest: re-embed: %w", err)
-			}
-			n, err := in.store(ctx, model, d, clauses)
-			rep.Embedded += n
-			if err != nil {
-				return rep, err
-			}
+			work = append(work, unit{stored: &d})
 		}
+	}
+	if err := in.load(ctx, model, work, &rep); err != nil {
+		return rep, err
+	}
+	for _, id := range prune {
+		if err := in.Store.RemoveDocument(ctx, id); err != nil {
+			return rep, fmt.Errorf("ingest: prune: %w", err)
+		}
+		rep.Removed++
 	}
 	return rep, nil
 }
@@ -273,68 +264,282 @@ func (in *Ingester) checkModel(ctx context.Context) (Model, error) {
 	return want, nil
 }
 
-// store indexes and embeds doc's clauses and replaces the document. It
-// returns how many texts it embedded.
-func (in *Ingester) store(ctx context.Context, model Model, doc StoredDocument, clauses []policy.Clause) (int, error) {
+// unit is one document to (re)store: a changed source, or with Reembed a
+// stored document none of the sources holds.
+type unit struct {
+	src    source
+	id     string
+	status string
+	size   int             // bytes of the source, to estimate the load's size
+	stored *StoredDocument // set for a stored document to re-embed
+}
+
+// batch is documents ready for the store: parsed, indexed and embedded.
+type batch struct {
+	docs           []DocumentVersion
+	texts          [][]string // embedding texts, by document and clause
+	bytes          int        // source bytes of the documents from sources
+	sourced        int        // documents from sources (not re-embedded stored ones)
+	sourcedClauses int        // their clauses
+	embedded       int        // texts sent to the embedder
+	failed         []error    // sources that could not be read or parsed
+	err            error      // the embedder or the store failed: stop
+}
+
+// Default batch sizes.
+const (
+	defaultEmbedBatch = 64
+	// defaultStoreBatch documents, or maxBatchClauses clauses, go to a
+	// BatchStore in one transaction: large enough that its fixed costs
+	// vanish, small enough that a reader is not held off the new
+	// documents (nor a writer's transaction kept open) for long.
+	defaultStoreBatch = 200
+	maxBatchClauses   = 5000
+)
+
+// load parses, embeds and stores the units in batches. Preparing a batch
+// (parsing, segmenting, embedding: CPU in this process) overlaps with
+// storing the one before (work in the database), so a large load costs about
+// the larger of the two rather than their sum.
+func (in *Ingester) load(ctx context.Context, model Model, work []unit, rep *Report) (err error) {
+	if len(work) == 0 {
+		return nil
+	}
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	batches := make(chan batch, 1)
+	go func() {
+		defer close(batches)
+		in.prepare(ctx, model, work, batches)
+	}()
+	defer func() {
+		cancel()
+		for range batches { // let prepare see the cancellation and finish
+		}
+	}()
+	var end func(context.Context) error
+	defer func() {
+		if end == nil {
+			return
+		}
+		// Even after a failure or cancellation the store must be put back
+		// in shape (e.g. a dropped index rebuilt) before returning.
+		if e := end(context.WithoutCancel(ctx)); e != nil && err == nil {
+			err = fmt.Errorf("ingest: %w", e)
+		}
+	}()
+	total := 0
+	for _, u := range work {
+		total += u.size
+	}
+	first := true
+	for b := range batches {
+		rep.Embedded += b.embedded
+		rep.Failed = append(rep.Failed, b.failed...)
+		if b.err != nil {
+			return b.err
+		}
+		if first {
+			first = false
+			if bl, ok := in.Store.(BulkLoader); ok {
+				if end, err = bl.BeginBulk(ctx, estimateClauses(b, work)); err != nil {
+					return fmt.Errorf("ingest: %w", err)
+				}
+			}
+		}
+		if err := in.write(ctx, b.docs); err != nil {
+			return err
+		}
+		rep.Documents += b.sourced
+		rep.Clauses += b.sourcedClauses
+	}
+	return ctx.Err()
+}
+
+// estimateClauses extrapolates the clauses of the whole load from its first
+// batch (clauses per source byte), which is all BeginBulk needs: whether the
+// load is large against what is stored.
+func estimateClauses(first batch, work []unit) int {
+	var bytes, reembed int
+	for _, u := range work {
+		if u.stored != nil {
+			reembed += u.stored.ClauseCount
+		} else {
+			bytes += u.size
+		}
+	}
+	if first.bytes == 0 {
+		return reembed
+	}
+	return int(float64(first.sourcedClauses)*float64(bytes)/float64(first.bytes)) + reembed
+}
+
+// prepare turns units into batches on out until work is done or ctx is
+// cancelled. A batch with err set is the last.
+func (in *Ingester) prepare(ctx context.Context, model Model, work []unit, out chan<- batch) {
+	size := in.StoreBatch
+	if size <= 0 {
+		size = defaultStoreBatch
+	}
+	var cur batch
+	clauses := 0
+	send := func() bool {
+		if cur.err == nil && len(cur.docs) > 0 {
+			cur.embedded, cur.err = in.embed(ctx, model, cur.docs, cur.texts)
+		}
+		select {
+		case out <- cur:
+		case <-ctx.Done():
+			return false
+		}
+		cur, clauses = batch{}, 0
+		return true
+	}
+	for _, u := range work {
+		if err := ctx.Err(); err != nil {
+			return
+		}
+		dv, texts, err := in.index(ctx, u)
+		if err != nil {
+			if u.stored != nil {
+				// The store failed, not a document: stop.
+				cur.err = err
+				send()
+				return
+			}
+			cur.failed = append(cur.failed, err)
+			continue
+		}
+		cur.docs = append(cur.docs, dv)
+		cur.texts = append(cur.texts, texts)
+		if u.stored == nil {
+			cur.bytes += u.size
+			cur.sourced++
+			cur.sourcedClauses += len(dv.Clauses)
+		}
+		clauses += len(dv.Clauses)
+		if len(cur.docs) >= size || clauses >= maxBatchClauses {
+			if !send() || cur.err != nil {
+				return
+			}
+		}
+	}
+	if len(cur.docs) > 0 || len(cur.failed) > 0 {
+		send()
+	}
+}
+
+// index parses a changed source (or reads a stored document to re-embed)
+// and indexes its clauses, returning their embedding texts beside them.
+func (in *Ingester) index(ctx context.Context, u unit) (DocumentVersion, []string, error) {
+	var (
+		doc     StoredDocument
+		clauses []policy.Clause
+	)
+	if u.stored != nil {
+		var err error
+		if doc, clauses, err = in.Store.Document(ctx, u.stored.ID); err != nil {
+			return DocumentVersion{}, nil, fmt.Errorf("ingest: re-embed: %w", err)
+		}
+	} else {
+		data, err := u.src.read()
+		if err != nil {
+			return DocumentVersion{}, nil, fmt.Errorf("ingest %s: %w", u.src.src, err)
+		}
+		parsed, err := policy.Parse(u.src.name, data)
+		if err != nil {
+			return DocumentVersion{}, nil, fmt.Errorf("ingest %s: %w", u.src.src, err)
+		}
+		parsed.ID = u.id
+		clauses = parsed.Clauses
+		// The hash of the bytes parsed now, should the file have changed
+		// since the first pass read it.
+		doc = StoredDocument{Meta: parsed.Meta(), Source: u.src.src, ContentHash: ContentHash(data), Status: u.status}
+	}
 	ics := make([]IndexedClause, len(clauses))
-	hashes := make([]string, len(clauses))
 	texts := make([]string, len(clauses))
 	for i, c := range clauses {
 		texts[i] = EmbedText(c, doc.Meta)
 		sum := sha256.Sum256([]byte(texts[i]))
-		hashes[i] = hex.EncodeToString(sum[:])
-		ics[i] = IndexedClause{Clause: c, Ord: i, TextHash: hashes[i], Terms: segment.Terms(texts[i])}
+		ics[i] = IndexedClause{Clause: c, Ord: i, TextHash: hex.EncodeToString(sum[:]), Terms: segment.Terms(texts[i])}
+	}
+	return DocumentVersion{Document: doc, Clauses: ics}, texts, nil
+}
+
+// embed fills the clause embeddings of docs from the store's cache or the
+// embedder, sending the embedder full batches across documents and each
+// distinct text once. It returns how many texts it embedded.
+func (in *Ingester) embed(ctx context.Context, model Model, docs []DocumentVersion, texts [][]string) (int, error) {
+	var hashes []string
+	for _, d := range docs {
+		for _, c := range d.Clauses {
+			hashes = append(hashes, c.TextHash)
+		}
 	}
 	cached := map[string][]float32{}
 	if !in.Reembed {
 		var err error
 		if cached, err = in.Store.CachedEmbeddings(ctx, model.Name, hashes); err != nil {
-			return 0, fmt.Errorf("ingest %s: %w", doc.Source, err)
+			return 0, fmt.Errorf("ingest: %w", err)
 		}
 	}
-	var todo []int
-	fresh := map[string][]float32{} // a text repeated in the document is embedded once
-	for i, h := range hashes {
-		if v, ok := cached[h]; ok && len(v) == model.Dimensions {
-			ics[i].Embedding = v
-		} else if _, ok := fresh[h]; !ok {
-			fresh[h] = nil
-			todo = append(todo, i)
-		}
-	}
-	batch := in.BatchSize
-	if batch <= 0 {
-		batch = 64
-	}
-	for start := 0; start < len(todo); start += batch {
-		part := todo[start:min(start+batch, len(todo))]
-		batchTexts := make([]string, len(part))
-		for j, i := range part {
-			batchTexts[j] = texts[i]
-		}
-		vs, err := in.Embedder.Embed(ctx, batchTexts)
-		if err != nil {
-			return start, fmt.Errorf("ingest %s: embed: %w", doc.Source, err)
-		}
-		if len(vs) != len(part) {
-			return start, fmt.Errorf("ingest %s: embed: %d vectors for %d texts", doc.Source, len(vs), len(part))
-		}
-		for j, i := range part {
-			if len(vs[j]) != model.Dimensions {
-				return start, fmt.Errorf("ingest %s: embed: %d dimensions, model %s has %d", doc.Source, len(vs[j]), model.Name, model.Dimensions)
+	var todo []string // texts to embed, one per distinct hash
+	var todoHashes []string
+	for i, d := range docs {
+		for j, c := range d.Clauses {
+			// nil: already claimed, a repeated text is embedded once. A
+			// cached vector of another dimension is re-embedded.
+			if v, ok := cached[c.TextHash]; ok && (v == nil || len(v) == model.Dimensions) {
+				continue
 			}
-			fresh[hashes[i]] = vs[j]
+			cached[c.TextHash] = nil
+			todo = append(todo, texts[i][j])
+			todoHashes = append(todoHashes, c.TextHash)
 		}
 	}
-	for i, h := range hashes {
-		if ics[i].Embedding == nil {
-			ics[i].Embedding = fresh[h]
+	size := in.BatchSize
+	if size <= 0 {
+		size = defaultEmbedBatch
+	}
+	for start := 0; start < len(todo); start += size {
+		end := min(start+size, len(todo))
+		vs, err := in.Embedder.Embed(ctx, todo[start:end])
+		if err != nil {
+			return start, fmt.Errorf("ingest: embed: %w", err)
+		}
+		if len(vs) != end-start {
+			return start, fmt.Errorf("ingest: embed: %d vectors for %d texts", len(vs), end-start)
+		}
+		for k, v := range vs {
+			if len(v) != model.Dimensions {
+				return start, fmt.Errorf("ingest: embed: %d dimensions, model %s has %d", len(v), model.Name, model.Dimensions)
+			}
+			cached[todoHashes[start+k]] = v
 		}
 	}
-	if err := in.Store.ReplaceDocument(ctx, doc, ics); err != nil {
-		return len(todo), fmt.Errorf("ingest %s: %w", doc.Source, err)
+	for _, d := range docs {
+		for j := range d.Clauses {
+			d.Clauses[j].Embedding = cached[d.Clauses[j].TextHash]
+		}
 	}
 	return len(todo), nil
+}
+
+// write stores a batch: in one call when the store takes batches, else
+// document by document.
+func (in *Ingester) write(ctx context.Context, docs []DocumentVersion) error {
+	if bs, ok := in.Store.(BatchStore); ok {
+		if err := bs.ReplaceDocuments(ctx, docs); err != nil {
+			return fmt.Errorf("ingest: %w", err)
+		}
+		return nil
+	}
+	for _, d := range docs {
+		if err := in.Store.ReplaceDocument(ctx, d.Document, d.Clauses); err != nil {
+			return fmt.Errorf("ingest %s: %w", d.Document.Source, err)
+		}
+	}
+	return nil
 }
 
 // ContentHash identifies a document's source bytes as read by this parser
