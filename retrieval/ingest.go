@@ -307,16 +307,7 @@ func (in *Ingester) load(ctx context.Context, model Model, work []unit, rep *Rep
 	}
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	batches := make(chan batch, 1)
-	go func() {
-		defer close(batches)
-		in.prepare(ctx, model, work, batches)
-	}()
-	defer func() {
-		cancel()
-		for range batches { // let prepare see the cancellation and finish
-		}
-	}()
+	// Deferred first, so it runs last: after preparation has stopped.
 	var end func(context.Context) error
 	defer func() {
 		if end == nil {
@@ -328,10 +319,19 @@ func (in *Ingester) load(ctx context.Context, model Model, work []unit, rep *Rep
 			err = fmt.Errorf("ingest: %w", e)
 		}
 	}()
-	total := 0
-	for _, u := range work {
-		total += u.size
-	}
+	batches := make(chan batch, 1)
+	go func() {
+		defer close(batches)
+		in.prepare(ctx, model, work, batches)
+	}()
+	defer func() {
+		cancel()
+		// Let prepare see the cancellation and finish; what it embedded
+		// meanwhile was embedded all the same.
+		for b := range batches {
+			rep.Embedded += b.embedded
+		}
+	}()
 	first := true
 	for b := range batches {
 		rep.Embedded += b.embedded
@@ -353,7 +353,10 @@ func (in *Ingester) load(ctx context.Context, model Model, work []unit, rep *Rep
 		rep.Documents += b.sourced
 		rep.Clauses += b.sourcedClauses
 	}
-	return ctx.Err()
+	if err := ctx.Err(); err != nil { // preparation stopped early
+		return fmt.Errorf("ingest: %w", err)
+	}
+	return nil
 }
 
 // estimateClauses extrapolates the clauses of the whole load from its first

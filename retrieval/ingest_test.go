@@ -5,9 +5,11 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 	"testing"
 	"testing/fstest"
 
@@ -200,5 +202,161 @@ func TestContentHashFollowsParserVersion(t *testing.T) {
 	sum := sha256.Sum256(data)
 	if ContentHash(data) == hex.EncodeToString(sum[:]) {
 		t.Fatal("hash ignores the parser version: a parser change would not re-parse unchanged files")
+	}
+}
+
+// batchStore is a MemoryStore taking batches and bulk loads, recording them.
+type batchStore struct {
+	*MemoryStore
+	batches [][]string // document IDs of each ReplaceDocuments call
+	failOn  string     // a batch holding this document fails
+	bulk    []int      // BeginBulk's clause estimates
+	ends    int        // calls of the end functions
+}
+
+func (s *batchStore) ReplaceDocuments(ctx context.Context, docs []DocumentVersion) error {
+	var ids []string
+	for _, d := range docs {
+		ids = append(ids, d.Document.ID)
+	}
+	s.batches = append(s.batches, ids)
+	if slices.Contains(ids, s.failOn) {
+		return errors.New("disk full")
+	}
+	for _, d := range docs {
+		if err := s.MemoryStore.ReplaceDocument(ctx, d.Document, d.Clauses); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (s *batchStore) BeginBulk(ctx context.Context, clauses int) (func(context.Context) error, error) {
+	s.bulk = append(s.bulk, clauses)
+	return func(context.Context) error { s.ends++; return nil }, nil
+}
+
+// callCountingEmbedder counts its calls.
+type callCountingEmbedder struct {
+	embeddings.Embedder
+	calls, texts int
+}
+
+func (c *callCountingEmbedder) Embed(ctx context.Context, texts []string) ([][]float32, error) {
+	c.calls++
+	c.texts += len(texts)
+	return c.Embedder.Embed(ctx, texts)
+}
+
+// numbered returns n documents of two clauses each, all texts distinct
+// (the title is part of each clause's embedding text), named d0.txt …, and
+// an unparseable empty.txt sorted among them.
+func numbered(n int) fstest.MapFS {
+	fsys := fstest.MapFS{"d2x-empty.txt": {Data: nil}}
+	for i := range n {
+		fsys[fmt.Sprintf("d%d.txt", i)] = &fstest.MapFile{Data: []byte(fmt.Sprintf(
+			"第%d号关于支持小微企业发展的若干措施\n\n一、加大信贷支持。对符合条件的小微企业开展无还本续贷业务。\n\n二、推动工业设计云服务。鼓励工业设计服务机构与中小企业合作。\n", i))}
+	}
+	return fsys
+}
+
+func TestIngestBatches(t *testing.T) {
+	ctx := context.Background()
+	tests := []struct {
+		name        string
+		docs        int
+		storeBatch  int
+		embedBatch  int
+		failOn      string
+		wantBatches [][]string
+		wantCalls   int // embedder calls
+		wantErr     bool
+	}{
+		{
+			name: "Batches", docs: 5, storeBatch: 2, embedBatch: 3,
+			// d2x-empty.txt fails to parse between d2 and d3 and is skipped.
+			wantBatches: [][]string{{"d0", "d1"}, {"d2", "d3"}, {"d4"}},
+			wantCalls:   5, // 2+2+1 documents: 4, 4 and 2 texts, in batches of 3
+		},
+		{
+			name: "OneBatchAcrossDocuments", docs: 5, storeBatch: 10, embedBatch: 64,
+			wantBatches: [][]string{{"d0", "d1", "d2", "d3", "d4"}},
+			wantCalls:   1,
+		},
+		{
+			name: "StoreFails", docs: 5, storeBatch: 2, embedBatch: 64, failOn: "d3",
+			wantBatches: [][]string{{"d0", "d1"}, {"d2", "d3"}},
+			wantCalls:   2, // the third batch may be prepared before the second fails
+			wantErr:     true,
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			store := &batchStore{MemoryStore: NewMemoryStore(), failOn: tt.failOn}
+			emb := &callCountingEmbedder{Embedder: embeddings.NewLocal(64)}
+			in := &Ingester{Store: store, Embedder: emb, StoreBatch: tt.storeBatch, BatchSize: tt.embedBatch}
+			r, err := in.IngestFS(ctx, numbered(tt.docs), ".")
+			if tt.wantErr {
+				if err == nil || !strings.Contains(err.Error(), "disk full") {
+					t.Fatalf("err = %v, want the store's error", err)
+				}
+				if r.Documents != 2 {
+					t.Errorf("report counts %d documents, want the 2 stored before the failure", r.Documents)
+				}
+			} else if err != nil {
+				t.Fatal(err)
+			}
+			if !slices.EqualFunc(store.batches, tt.wantBatches, slices.Equal) {
+				t.Errorf("batches %v, want %v", store.batches, tt.wantBatches)
+			}
+			if len(r.Failed) != 1 || !strings.Contains(r.Failed[0].Error(), "d2x-empty.txt") {
+				t.Errorf("failed %v, want d2x-empty.txt only", r.Failed)
+			}
+			if emb.calls < tt.wantCalls || (!tt.wantErr && emb.calls != tt.wantCalls) {
+				t.Errorf("embedder called %d times, want %d", emb.calls, tt.wantCalls)
+			}
+			if r.Embedded != emb.texts {
+				t.Errorf("report says %d embedded, embedder got %d texts", r.Embedded, emb.texts)
+			}
+			// BeginBulk once, with the first batch's clauses per byte
+			// extrapolated (all documents are alike: exact), and its end
+			// called once, failure or not.
+			if want := []int{2 * tt.docs}; !slices.Equal(store.bulk, want) || store.ends != 1 {
+				t.Errorf("BeginBulk(%v), end called %d times; want BeginBulk(%v) and one end", store.bulk, store.ends, want)
+			}
+			if !tt.wantErr && (r.Documents != tt.docs || r.Clauses != 2*tt.docs) {
+				t.Errorf("report %s, want %d documents, %d clauses", r, tt.docs, 2*tt.docs)
+			}
+		})
+	}
+}
+
+// The same text in several documents is embedded once, and a second run
+// finds every text in the store's cache.
+func TestIngestDeduplicatesAcrossDocuments(t *testing.T) {
+	ctx := context.Background()
+	fsys := fstest.MapFS{}
+	for i := range 4 {
+		fsys[fmt.Sprintf("copy%d.txt", i)] = &fstest.MapFile{Data: []byte(docTianjin)}
+	}
+	emb := &callCountingEmbedder{Embedder: embeddings.NewLocal(64)}
+	in := &Ingester{Store: &batchStore{MemoryStore: NewMemoryStore()}, Embedder: emb}
+	r, err := in.IngestFS(ctx, fsys, ".")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r.Documents != 4 || r.Clauses != 8 || r.Embedded != 2 || emb.calls != 1 {
+		t.Errorf("%s in %d embedder calls; want 4 documents, 8 clauses, 2 embedded in 1 call", r, emb.calls)
+	}
+	for i := range 4 {
+		id := fmt.Sprintf("copy%d", i)
+		_, clauses, err := in.Store.Document(ctx, id)
+		if err != nil || len(clauses) != 2 {
+			t.Fatalf("%s: %d clauses, %v", id, len(clauses), err)
+		}
+	}
+	fsys["copy0.txt"] = &fstest.MapFile{Data: []byte(docTianjin + "\n")} // changed bytes, same clauses
+	if r, err := in.IngestFS(ctx, fsys, "."); err != nil || r.Embedded != 0 || r.Unchanged != 3 {
+		t.Errorf("second run: %s, %v; want 0 embedded, 3 unchanged", r, err)
 	}
 }
