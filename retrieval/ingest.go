@@ -19,8 +19,11 @@ import (
 
 // Ingester loads policy documents into a Store: it parses each source,
 // skips documents whose bytes did not change, embeds only clauses whose
-// text has no cached embedding for the model, and replaces each document in
-// one call, so readers never see half a document.
+// text has no cached embedding for the model, and replaces the documents
+// whole, so readers never see half a document. Documents go in batches: the
+// embedder gets texts of several documents per call, a BatchStore stores a
+// batch in one transaction, and a BulkLoader is told the size of the load
+// first.
 type Ingester struct {
 	Store    Store
 	Embedder embeddings.Embedder
