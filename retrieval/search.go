@@ -99,15 +99,6 @@ const (
 	// pathWeight is the same for the heading path, shared by the
 	// section's clauses.
 	pathWeight = 0.6
-	// proximityWeight is how much of the lexical score a clause loses when
-	// none of its concept coverage falls within one window of
-	// proximityWindow terms (see conceptScorer.proximity). Measured on the
-	// three question sets and the 10k-distractor bench: 0.4 with 25 terms
-	// gained validation hit@3 (0.919 → 0.946) and held the bench; 0.2 and
-	// 0.6, windows 15, 20, 30 and 40, and an additive component (which
-	// lifted unanswerable questions over 0.30) did worse.
-	proximityWeight = 0.4
-	proximityWindow = 25
 	// regionCacheTTL bounds how stale the list of known document regions
 	// (used to notice places named in questions) may be.
 	regionCacheTTL = time.Minute
@@ -213,14 +204,7 @@ func (s *Searcher) Search(ctx context.Context, req SearchRequest) ([]Hit, error)
 	hits := make([]Hit, 0, len(cands))
 	for _, c := range cands {
 		title, path := s.fieldTerms(c.Document.Title), s.fieldTerms(strings.Join(c.Clause.Path, " "))
-		text := c.Terms
-		if h := len(title) + len(path); h <= len(text) {
-			// The stored terms start with the title's and the path's (see
-			// ClauseTerms); proximity looks at the clause's own text.
-			text = text[h:]
-		}
 		lex := conceptWeight*byConcept.score(c.Terms, title, path) + (1-conceptWeight)*byBigram.score(c.Terms, title)
-		lex *= 1 - proximityWeight*(1-byConcept.proximity(text, title, path))
 		score := lexicalWeight*lex + (1-lexicalWeight)*max(c.Cosine, 0)
 		score *= jurisdiction(c.Document, places)
 		hits = append(hits, Hit{Score: min(max(score, 0), 1), Document: c.Document, Clause: c.Clause})
@@ -409,27 +393,11 @@ type conceptScorer struct {
 	need     map[string]bool // every term any concept looks for
 	ideal    float64         // sum of the concepts' weights
 	avgLen   float64
-
-	// For proximity: each form of each concept is a slot (slots of a
-	// concept are contiguous, from scoredConcept.slot); refs maps a term
-	// to the slots it counts in, with its share there.
-	refs  map[string][]termRef
-	slots int
-	nrefs int
-}
-
-// termRef is one term's place in a slot: id numbers the (slot, term)
-// pairs, so a window can count each pair's occurrences.
-type termRef struct {
-	id    int
-	slot  int
-	share float64
 }
 
 type scoredConcept struct {
 	weight float64
 	forms  []termSet // the concept's own terms first, then each synonym's
-	slot   int       // the slot of forms[0]
 }
 
 // termSet is a set of terms with their share of the set's IDF.
@@ -476,7 +444,7 @@ func conceptTerms(cs []segment.Concept) []string {
 }
 
 func newConceptScorer(cs []segment.Concept, st Stats) *conceptScorer {
-	sc := &conceptScorer{need: map[string]bool{}, refs: map[string][]termRef{}, avgLen: st.AvgLen}
+	sc := &conceptScorer{need: map[string]bool{}, avgLen: st.AvgLen}
 	for _, c := range cs {
 		var sum float64
 		for _, t := range c.Terms {
@@ -497,14 +465,10 @@ func newConceptScorer(cs []segment.Concept, st Stats) *conceptScorer {
 				k.forms = append(k.forms, ts)
 			}
 		}
-		k.slot = sc.slots
 		for _, f := range k.forms {
-			for i, t := range f.terms {
+			for _, t := range f.terms {
 				sc.need[t] = true
-				sc.refs[t] = append(sc.refs[t], termRef{id: sc.nrefs, slot: sc.slots, share: f.shares[i]})
-				sc.nrefs++
 			}
-			sc.slots++
 		}
 		sc.concepts = append(sc.concepts, k)
 	}
@@ -645,96 +609,4 @@ func (ls *lexScorer) score(clauseTerms, titleTerms []string) float64 {
 		sum += ls.weight[t] * BM25TF(n, float64(len(clauseTerms)), ls.avgLen)
 	}
 	return min(sum/ls.ideal, 1)
-}
-
-// proximity is in [0, 1]: the concept coverage of the best window of the
-// clause's own text (proximityWindow consecutive terms, about as many
-// characters: a sentence) over the coverage of the whole text, 1 when the
-// text matches nothing. Real answers state the question's concepts
-// together; a clause matching them in unrelated sentences (a long article,
-// phrases recombined from several clauses) scores less. Coverage is as in
-// score without the repeats; a concept the document title or heading path
-// covers counts in every window at titleWeight or pathWeight, since those
-// frame the whole clause.
-func (sc *conceptScorer) proximity(textTerms, titleTerms, pathTerms []string) float64 {
-	if sc.slots == 0 {
-		return 1
-	}
-	type event struct {
-		pos  int
-		refs []termRef
-	}
-	var events []event // the terms some concept needs, in text order
-	for i, t := range textTerms {
-		if refs := sc.refs[t]; refs != nil {
-			events = append(events, event{i, refs})
-		}
-	}
-	if len(events) == 0 {
-		return 1
-	}
-	frame := make([]float64, sc.slots) // each slot's coverage by the title and path
-	framed := map[string]float64{}
-	for _, t := range titleTerms {
-		if sc.need[t] {
-			framed[t] = titleWeight
-		}
-	}
-	for _, t := range pathTerms {
-		if sc.need[t] {
-			framed[t] = max(framed[t], pathWeight)
-		}
-	}
-	for t, w := range framed {
-		for _, r := range sc.refs[t] {
-			frame[r.slot] += r.share * w
-		}
-	}
-	covered := func(cov []float64) float64 {
-		var sum float64
-		for _, c := range sc.concepts {
-			best := 0.0
-			for j, f := range c.forms {
-				best = max(best, f.factor*max(cov[c.slot+j], frame[c.slot+j]))
-			}
-			sum += c.weight * best
-		}
-		return sum
-	}
-	// The whole text first, then a window sliding over the matches: count
-	// holds each (slot, term) pair's occurrences in the window, so a
-	// term's share leaves the slot's coverage with its last occurrence.
-	cov := make([]float64, sc.slots)
-	count := make([]int, sc.nrefs)
-	for _, e := range events {
-		for _, r := range e.refs {
-			if count[r.id] == 0 {
-				count[r.id] = 1
-				cov[r.slot] += r.share
-			}
-		}
-	}
-	whole := covered(cov)
-	if whole == 0 {
-		return 1
-	}
-	clear(cov)
-	clear(count)
-	best, left := 0.0, 0
-	for _, e := range events {
-		for _, r := range e.refs {
-			if count[r.id]++; count[r.id] == 1 {
-				cov[r.slot] += r.share
-			}
-		}
-		for ; e.pos-events[left].pos >= proximityWindow; left++ {
-			for _, r := range events[left].refs {
-				if count[r.id]--; count[r.id] == 0 {
-					cov[r.slot] -= r.share
-				}
-			}
-		}
-		best = max(best, covered(cov))
-	}
-	return min(best/whole, 1)
 }
