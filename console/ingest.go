@@ -78,7 +78,7 @@ func (m *MemorySources) Source(_ context.Context, docID string) (string, []byte,
 // uploadDir is the first element of an uploaded document's Source. Sources
 // of files on disk are absolute and the embedded seeds sit at the top of
 // their folder, so the prefix alone tells an upload apart.
-const uploadDir = "upload"
+const uploadDir = retrieval.UploadDir
 
 // uploadPath is the path an upload is ingested under, which becomes the
 // document's Source: upload/HASH/NAME. The hash of the bytes makes the Source

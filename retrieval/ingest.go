@@ -67,6 +67,11 @@ func (r Report) String() string {
 	return s
 }
 
+// UploadDir is the first element of the Source of a document uploaded through
+// the admin pages (upload/HASH/NAME): such documents are managed one by one
+// and never pruned by a folder's ingestion.
+const UploadDir = "upload"
+
 // Extensions of the files IngestPaths and IngestFS read.
 var Extensions = []string{".txt", ".md", ".html", ".htm"}
 
@@ -147,8 +152,12 @@ func (in *Ingester) IngestFS(ctx context.Context, fsys fs.FS, root string) (Repo
 		return Report{}, fmt.Errorf("ingest %s: %w", root, err)
 	}
 	return in.ingest(ctx, srcs, func(src string) bool {
-		// Absolute sources came from IngestPaths, never from an fs.FS.
-		return !filepath.IsAbs(src) && (root == "." || strings.HasPrefix(src, root+"/"))
+		// Absolute sources came from IngestPaths, never from an fs.FS, and
+		// uploads belong to no folder: pruning a folder never removes them.
+		if filepath.IsAbs(src) || strings.HasPrefix(src, UploadDir+"/") {
+			return false
+		}
+		return root == "." || strings.HasPrefix(src, root+"/")
 	})
 }
 

@@ -360,3 +360,28 @@ func TestIngestDeduplicatesAcrossDocuments(t *testing.T) {
 		t.Errorf("second run: %s, %v; want 0 embedded, 3 unchanged", r, err)
 	}
 }
+
+// Pruning the embedded seeds (an fs.FS walked from ".") must not remove
+// documents uploaded through the admin pages, whose Source is also relative.
+func TestPruneKeepsUploads(t *testing.T) {
+	ctx := context.Background()
+	store := NewMemoryStore()
+	in := &Ingester{Store: store, Embedder: embeddings.NewLocal(64)}
+	doc := []byte("天津市支持措施\n一、金融支持\n（一）加强信贷支持。对小微企业开展无还本续贷业务。\n")
+	up := fstest.MapFS{UploadDir + "/0123456789abcdef/bj.txt": {Data: doc}}
+	if _, err := in.IngestFS(ctx, up, "."); err != nil {
+		t.Fatal(err)
+	}
+	seedsFS := fstest.MapFS{"tj.txt": {Data: doc}}
+	in.Prune = true
+	rep, err := in.IngestFS(ctx, seedsFS, ".")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rep.Removed != 0 {
+		t.Fatalf("pruning the seeds removed %d documents", rep.Removed)
+	}
+	if _, _, err := store.Document(ctx, "bj"); err != nil {
+		t.Fatalf("upload gone after pruning the seeds: %v", err)
+	}
+}
