@@ -2,6 +2,7 @@ package retrieval
 
 import (
 	"context"
+	"errors"
 	"slices"
 	"testing"
 	"testing/fstest"
@@ -129,5 +130,16 @@ func TestSelectiveTerms(t *testing.T) {
 				t.Fatalf("selectiveTerms(%v) = %v, want %v", tt.terms, got, tt.want)
 			}
 		})
+	}
+}
+
+func TestLimitConcurrency(t *testing.T) {
+	s := NewSearcher(NewMemoryStore(), nil, "")
+	s.LimitConcurrency(1)
+	s.slots <- struct{}{} // the only slot is taken
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	if _, err := s.Search(ctx, SearchRequest{Query: "续贷", K: 1}); !errors.Is(err, context.Canceled) {
+		t.Fatalf("a search waiting for a slot must end with its context, got %v", err)
 	}
 }

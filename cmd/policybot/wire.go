@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"runtime"
 	"time"
 
 	"policybot/answer"
@@ -73,6 +74,9 @@ func openStack(ctx context.Context, cfg config.Config, log *slog.Logger, loadCor
 		s.store, s.state = retrieval.NewMemoryStore(), state.NewMemory()
 	}
 	s.searcher = retrieval.NewSearcher(s.store, emb, cfg.Region)
+	if cfg.Store == "memory" {
+		s.searcher.LimitConcurrency(runtime.GOMAXPROCS(0))
+	}
 	gen, err := newGenerator(cfg)
 	if err != nil {
 		s.close()
