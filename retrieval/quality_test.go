@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"policybot/testenv"
 	"slices"
 	"sync"
 	"testing"
@@ -16,30 +17,6 @@ import (
 	"policybot/seeds"
 	"policybot/segment"
 )
-
-// sharedDir walks up from the working directory to the folder holding
-// shared/corpus (the repository's parent). Without it the test is skipped,
-// except in CI, where missing data is a failure.
-func sharedDir(tb testing.TB) string {
-	tb.Helper()
-	dir, err := os.Getwd()
-	if err != nil {
-		tb.Fatal(err)
-	}
-	for {
-		if st, err := os.Stat(filepath.Join(dir, "shared", "corpus")); err == nil && st.IsDir() {
-			return filepath.Join(dir, "shared")
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			if os.Getenv("CI") == "true" {
-				tb.Fatal("shared/corpus not found above the working directory")
-			}
-			tb.Skip("shared/corpus not found above the working directory")
-		}
-		dir = parent
-	}
-}
 
 // evalDims is the local embedder's dimension the figures below were measured with.
 const evalDims = 1024
@@ -55,7 +32,7 @@ var (
 // MemoryStore once per test binary.
 func corpus(tb testing.TB) (*Searcher, Report) {
 	tb.Helper()
-	shared := sharedDir(tb)
+	shared := testenv.Shared(tb)
 	corpusOnce.Do(func() {
 		ctx := context.Background()
 		store := NewMemoryStore()
@@ -89,7 +66,7 @@ func TestQuality(t *testing.T) {
 	for _, err := range rep.Failed {
 		t.Errorf("ingest: %v", err)
 	}
-	shared := sharedDir(t)
+	shared := testenv.Shared(t)
 	tests := []struct {
 		name             string
 		path             string
@@ -195,11 +172,11 @@ func mergeReports(a, b EvalReport) EvalReport {
 
 func BenchmarkSearch(b *testing.B) {
 	s, _ := corpus(b)
-	qs, err := LoadEval(filepath.Join(sharedDir(b), "eval", "dev.jsonl"))
+	qs, err := LoadEval(filepath.Join(testenv.Shared(b), "eval", "dev.jsonl"))
 	if err != nil {
 		b.Fatal(err)
 	}
-	ext, err := LoadEval(filepath.Join(sharedDir(b), "eval", "external-dev.jsonl"))
+	ext, err := LoadEval(filepath.Join(testenv.Shared(b), "eval", "external-dev.jsonl"))
 	if err != nil {
 		b.Fatal(err)
 	}

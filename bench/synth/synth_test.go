@@ -4,35 +4,13 @@ import (
 	"bytes"
 	"os"
 	"path/filepath"
+	"policybot/testenv"
 	"strings"
 	"sync"
 	"testing"
 
 	"policybot/policy"
 )
-
-// sharedDir walks up from the working directory to the folder holding
-// shared/corpus; tests skip without it, except in CI.
-func sharedDir(t *testing.T) string {
-	t.Helper()
-	dir, err := os.Getwd()
-	if err != nil {
-		t.Fatal(err)
-	}
-	for {
-		if st, err := os.Stat(filepath.Join(dir, "shared", "corpus")); err == nil && st.IsDir() {
-			return filepath.Join(dir, "shared")
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			if os.Getenv("CI") == "true" {
-				t.Fatal("shared/corpus not found above the working directory and CI=true")
-			}
-			t.Skip("shared/corpus not found above the working directory")
-		}
-		dir = parent
-	}
-}
 
 var (
 	materialOnce sync.Once
@@ -42,7 +20,7 @@ var (
 
 func loadMaterial(t *testing.T) *Material {
 	t.Helper()
-	shared := sharedDir(t)
+	shared := testenv.Shared(t)
 	materialOnce.Do(func() {
 		material, materialErr = LoadMaterial(filepath.Join(shared, "corpus"), filepath.Join(shared, "seeds"))
 	})
@@ -121,7 +99,7 @@ func TestCorpusSize(t *testing.T) {
 // synthetic clause rarely repeats a whole real sentence, so it is a
 // distractor, not a copy of the answer.
 func TestRecombines(t *testing.T) {
-	shared := sharedDir(t)
+	shared := testenv.Shared(t)
 	real := map[string]bool{}
 	err := filepath.WalkDir(filepath.Join(shared, "corpus"), func(p string, d os.DirEntry, err error) error {
 		if err != nil || d.IsDir() {
