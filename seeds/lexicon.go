@@ -13,3 +13,10 @@ var Dictionary string
 //
 //go:embed lexicon/synonyms.txt
 var Synonyms string
+
+// Intents maps what a question asks for (who qualifies, when, how, with which
+// papers, whom to call) to the words policy texts title those parts with: one
+// intent a line, a regular expression, a tab, the words ('#' starts a comment).
+//
+//go:embed lexicon/intents.txt
+var Intents string

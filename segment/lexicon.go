@@ -2,6 +2,7 @@ package segment
 
 import (
 	"fmt"
+	"regexp"
 	"strings"
 	"sync"
 	"unicode/utf8"
@@ -18,6 +19,38 @@ type Lexicon struct {
 	groupOf   map[string][]int
 	filler    map[string]bool
 	maxFiller int
+	intents   []intent
+}
+
+// intent is a kind of question and the words its answers are titled with.
+type intent struct {
+	re    *regexp.Regexp
+	words []string
+}
+
+// SetIntents parses an intent list (one intent a line: a regular expression
+// over the question, a tab, the words separated by spaces; '#' comments) and
+// makes Query add the words of every intent a question matches, at
+// SynonymWeight. Call it before the lexicon is shared.
+func (l *Lexicon) SetIntents(text string) error {
+	var out []intent
+	for i, line := range strings.Split(text, "\n") {
+		line = strings.TrimSpace(line)
+		if line == "" || strings.HasPrefix(line, "#") {
+			continue
+		}
+		pattern, words, ok := strings.Cut(line, "\t")
+		if !ok || strings.TrimSpace(words) == "" {
+			return fmt.Errorf("segment: intent line %d: want a pattern, a tab and words", i+1)
+		}
+		re, err := regexp.Compile(Normalize(strings.TrimSpace(pattern)))
+		if err != nil {
+			return fmt.Errorf("segment: intent line %d: %w", i+1, err)
+		}
+		out = append(out, intent{re: re, words: strings.Fields(Normalize(words))})
+	}
+	l.intents = out
+	return nil
 }
 
 // Filler is what questions say around their subject and no clause answers:
@@ -81,6 +114,9 @@ func NewLexicon(dict, synonyms string) (*Lexicon, error) {
 // Default returns the lexicon embedded from seeds/lexicon.
 var Default = sync.OnceValue(func() *Lexicon {
 	l, err := NewLexicon(seeds.Dictionary, seeds.Synonyms)
+	if err == nil {
+		err = l.SetIntents(seeds.Intents)
+	}
 	if err != nil {
 		// The embedded files are tested; failing here is a build defect.
 		panic(err)

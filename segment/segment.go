@@ -169,9 +169,17 @@ func (l *Lexicon) QueryTerms(q string) []string {
 }
 
 // Query returns the weighted, distinct terms of a question: filler removed,
-// the question's own terms at weight 1, synonyms' terms at SynonymWeight.
+// the question's own terms at weight 1, the terms of their synonyms and of
+// the question's intents (see SetIntents) at SynonymWeight.
 func (l *Lexicon) Query(q string) []Term {
-	q = l.StripFiller(Normalize(q))
+	q = Normalize(q)
+	var asked []string // the intents are read before the filler (哪些, 什么) goes
+	for _, in := range l.intents {
+		if in.re.MatchString(q) {
+			asked = append(asked, in.words...)
+		}
+	}
+	q = l.StripFiller(q)
 	own := l.Terms(q)
 	seen := make(map[string]bool, len(own)*2)
 	out := make([]Term, 0, len(own)*2)
@@ -181,7 +189,7 @@ func (l *Lexicon) Query(q string) []Term {
 			out = append(out, Term{Text: t, Weight: 1})
 		}
 	}
-	for _, w := range l.synonymsIn(q) {
+	for _, w := range append(l.synonymsIn(q), asked...) {
 		for _, t := range l.Terms(w) {
 			if !seen[t] {
 				seen[t] = true

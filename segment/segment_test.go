@@ -125,3 +125,56 @@ func BenchmarkTerms(b *testing.B) {
 		l.Terms(benchText)
 	}
 }
+
+func TestIntents(t *testing.T) {
+	l := Default()
+	weights := func(q string) map[string]float64 {
+		m := map[string]float64{}
+		for _, t := range l.Query(q) {
+			m[t.Text] = t.Weight
+		}
+		return m
+	}
+	tests := []struct {
+		q      string
+		want   []string // intent terms present at SynonymWeight
+		absent []string
+	}{
+		{"哪些中小微企业可以办理停征污水处理费？", []string{"条件", "对象"}, []string{"时间"}},
+		{"停征污水处理费的办理时间？", []string{"期限"}, []string{"条件"}},
+		{"创业担保贷款怎么申请", []string{"流程", "程序"}, []string{"材料"}},
+		{"申请稳岗返还要交什么材料", nil, []string{"电话"}},
+		{"知识产权纠纷找谁", []string{"部门", "电话", "咨询"}, nil},
+		{"小微企业续贷", nil, []string{"条件", "时间", "流程", "部门"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.q, func(t *testing.T) {
+			got := weights(tt.q)
+			for _, w := range tt.want {
+				if got[w] != SynonymWeight {
+					t.Errorf("%q: weight %v, want %v (terms %v)", w, got[w], SynonymWeight, got)
+				}
+			}
+			for _, w := range tt.absent {
+				if _, ok := got[w]; ok {
+					t.Errorf("%q present, want absent (terms %v)", w, got)
+				}
+			}
+		})
+	}
+	if err := newTestLexicon(t).SetIntents("哪些(\tx"); err == nil {
+		t.Error("a bad pattern was accepted")
+	}
+	if err := newTestLexicon(t).SetIntents("哪些"); err == nil {
+		t.Error("a line without words was accepted")
+	}
+}
+
+func newTestLexicon(t *testing.T) *Lexicon {
+	t.Helper()
+	l, err := NewLexicon("续贷", "续贷 转贷")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return l
+}
