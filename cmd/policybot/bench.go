@@ -218,11 +218,7 @@ func benchSearch(ctx context.Context, e *env, args []string) error {
 		return err
 	}
 	defer store.Close()
-	shared, err := f.sharedDir()
-	if err != nil {
-		return err
-	}
-	questions, err := bench.Questions(shared)
+	_, questions, err := f.questions()
 	if err != nil {
 		return err
 	}
@@ -285,11 +281,7 @@ func benchMemory(ctx context.Context, e *env, args []string) error {
 	if _, err := parseArgs(fs, args); err != nil {
 		return err
 	}
-	shared, err := f.sharedDir()
-	if err != nil {
-		return err
-	}
-	questions, err := bench.Questions(shared)
+	shared, questions, err := f.questions()
 	if err != nil {
 		return err
 	}
@@ -404,11 +396,7 @@ func benchLoad(ctx context.Context, e *env, args []string) error {
 	if _, err := parseArgs(fs, args); err != nil {
 		return err
 	}
-	shared, err := f.sharedDir()
-	if err != nil {
-		return err
-	}
-	questions, err := bench.Questions(shared)
+	_, questions, err := f.questions()
 	if err != nil {
 		return err
 	}
@@ -422,4 +410,13 @@ func benchLoad(ctx context.Context, e *env, args []string) error {
 		return &exitError{code: 1, err: fmt.Errorf("%d of %d messages failed", n, res.Sent)}
 	}
 	return nil
+}
+
+// questions finds the shared folder and reads the benchmark questions from its eval sets.
+func (f *benchFlags) questions() (shared string, questions []string, err error) {
+	if shared, err = f.sharedDir(); err != nil {
+		return "", nil, err
+	}
+	questions, err = bench.Questions(shared)
+	return shared, questions, err
 }
