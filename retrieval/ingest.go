@@ -402,13 +402,11 @@ func (in *Ingester) prepare(ctx context.Context, model Model, work []unit, out c
 		if cur.err == nil && len(cur.docs) > 0 {
 			cur.embedded, cur.err = in.embed(ctx, model, cur.docs, cur.texts)
 		}
-		select {
-		case out <- cur:
-		case <-ctx.Done():
-			return false
-		}
+		// A plain send, even after cancellation: load always drains the
+		// channel, and what was embedded must reach the report.
+		out <- cur
 		cur, clauses = batch{}, 0
-		return true
+		return ctx.Err() == nil
 	}
 	for _, u := range work {
 		if err := ctx.Err(); err != nil {
@@ -518,16 +516,18 @@ func (in *Ingester) embed(ctx context.Context, model Model, docs []DocumentVersi
 	}
 	for start := 0; start < len(todo); start += size {
 		end := min(start+size, len(todo))
+		// The texts of a failed call count too: Report.Embedded is what was
+		// sent to the embedder (and what a paid API bills).
 		vs, err := in.Embedder.Embed(ctx, todo[start:end])
 		if err != nil {
-			return start, fmt.Errorf("ingest: embed: %w", err)
+			return end, fmt.Errorf("ingest: embed: %w", err)
 		}
 		if len(vs) != end-start {
-			return start, fmt.Errorf("ingest: embed: %d vectors for %d texts", len(vs), end-start)
+			return end, fmt.Errorf("ingest: embed: %d vectors for %d texts", len(vs), end-start)
 		}
 		for k, v := range vs {
 			if len(v) != model.Dimensions {
-				return start, fmt.Errorf("ingest: embed: %d dimensions, model %s has %d", len(v), model.Name, model.Dimensions)
+				return end, fmt.Errorf("ingest: embed: %d dimensions, model %s has %d", len(v), model.Name, model.Dimensions)
 			}
 			cached[todoHashes[start+k]] = v
 		}
