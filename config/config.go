@@ -25,6 +25,7 @@ type Config struct {
 	Corpus        []string `yaml:"corpus"`
 	Store         string   `yaml:"store"`
 	DatabaseURL   string   `yaml:"database_url"`
+	SearchDBURL   string   `yaml:"search_database_url"`
 	Region        string   `yaml:"region"`
 	APITokens     []string `yaml:"api_tokens"`
 	DataDir       string   `yaml:"data_dir"`
@@ -187,6 +188,10 @@ var Fields = []Field{
 	field("database_url", "POLICYBOT_DATABASE_URL", true, "PostgreSQL URL (with pgvector) for store `postgres`",
 		func() (func(*Config) string, func(*Config, string) error) {
 			return str(func(c *Config) *string { return &c.DatabaseURL })
+		}),
+	field("search_database_url", "POLICYBOT_SEARCH_DATABASE_URL", true, "optional read replica of the database for searches (store postgres); empty: the primary",
+		func() (func(*Config) string, func(*Config, string) error) {
+			return str(func(c *Config) *string { return &c.SearchDBURL })
 		}),
 	field("region", "POLICYBOT_REGION", false, "default asker region, e.g. 天津市; its clauses and national ones rank first",
 		func() (func(*Config) string, func(*Config, string) error) {
@@ -354,6 +359,9 @@ func (c Config) Validate() error {
 		}
 	default:
 		return bad("store", "want memory or postgres, got %q", c.Store)
+	}
+	if c.SearchDBURL != "" && c.Store != "postgres" {
+		return bad("search_database_url", "a search replica needs store postgres")
 	}
 	switch c.LogLevel {
 	case "debug", "info", "warn", "error":

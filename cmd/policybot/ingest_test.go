@@ -64,3 +64,33 @@ func TestIngestPostgres(t *testing.T) {
 		t.Fatalf("search after reembed: %v\n%s", err, sout)
 	}
 }
+
+// TestSearchReplica searches through POLICYBOT_SEARCH_DATABASE_URL: a
+// read-only connection (as a streaming replica gives) serves searches and
+// answers, and a database at another schema version is refused.
+func TestSearchReplica(t *testing.T) {
+	db := testenv.Database(t)
+	envv := map[string]string{"POLICYBOT_STORE": "postgres", "POLICYBOT_DATABASE_URL": db}
+	if _, _, err := run(t, envv, "ingest", "seeds"); err != nil {
+		t.Fatal(err)
+	}
+	// Every transaction on this connection is read-only, as on a hot standby:
+	// the primary's start-up (migrations) fails on it.
+	readOnly := db + "&default_transaction_read_only=on"
+	if _, _, err := run(t, map[string]string{"POLICYBOT_STORE": "postgres", "POLICYBOT_DATABASE_URL": readOnly}, "ingest", "seeds"); err == nil || !strings.Contains(err.Error(), "read-only") {
+		t.Fatalf("the read-only connection accepted writes: %v", err)
+	}
+	envv["POLICYBOT_SEARCH_DATABASE_URL"] = readOnly
+	out, _, err := run(t, envv, "search", "-k", "1", "--region", "天津市", "小微企业续贷怎么办")
+	if err != nil || !strings.Contains(out, "加强信贷支持") {
+		t.Fatalf("search on the replica: %v\n%s", err, out)
+	}
+	out, _, err = run(t, envv, "ask", "--region", "天津市", "小微企业续贷怎么办")
+	if err != nil || !strings.Contains(out, "无还本续贷") {
+		t.Fatalf("ask with a search replica: %v\n%s", err, out)
+	}
+	envv["POLICYBOT_SEARCH_DATABASE_URL"] = testenv.Database(t) // never migrated
+	if _, _, err := run(t, envv, "search", "续贷"); err == nil || !strings.Contains(err.Error(), "schema") {
+		t.Fatalf("an unmigrated replica was accepted: %v", err)
+	}
+}

@@ -73,7 +73,18 @@ func openStack(ctx context.Context, cfg config.Config, log *slog.Logger, loadCor
 	default:
 		s.store, s.state = retrieval.NewMemoryStore(), state.NewMemory()
 	}
-	s.searcher = retrieval.NewSearcher(s.store, emb, cfg.Region)
+	searchStore := s.store
+	if cfg.SearchDBURL != "" {
+		// Searches read a replica; ingestion, sessions and claims stay on the primary.
+		replica, err := postgres.OpenReplica(ctx, cfg.SearchDBURL)
+		if err != nil {
+			s.close()
+			return nil, fmt.Errorf("open search replica: %w", err)
+		}
+		primaryClose := s.close
+		searchStore, s.close = replica, func() { replica.Close(); primaryClose() }
+	}
+	s.searcher = retrieval.NewSearcher(searchStore, emb, cfg.Region)
 	if cfg.Store == "memory" {
 		s.searcher.LimitConcurrency(runtime.GOMAXPROCS(0))
 	}
