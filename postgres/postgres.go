@@ -42,24 +42,14 @@ func WithMaxConns(n int32) Option {
 // exists, and applies pending migrations. It fails with ErrSchemaTooNew when
 // the database was migrated by a newer binary.
 func Open(ctx context.Context, url string, opts ...Option) (*Store, error) {
-	var o options
-	for _, opt := range opts {
-		opt(&o)
-	}
-	cfg, err := pgxpool.ParseConfig(url)
+	cfg, err := poolConfig(url, opts)
 	if err != nil {
 		return nil, fmt.Errorf("postgres: open: %w", err)
-	}
-	if o.maxConns > 0 {
-		cfg.MaxConns = o.maxConns
 	}
 	// The extension must exist before the pool's connections register the
 	// vector type, so it is created on a plain connection first.
 	if err := createExtension(ctx, cfg.ConnConfig); err != nil {
 		return nil, err
-	}
-	cfg.AfterConnect = func(ctx context.Context, c *pgx.Conn) error {
-		return pgxvec.RegisterTypes(ctx, c)
 	}
 	pool, err := pgxpool.NewWithConfig(ctx, cfg)
 	if err != nil {
@@ -71,6 +61,25 @@ func Open(ctx context.Context, url string, opts ...Option) (*Store, error) {
 		return nil, err
 	}
 	return s, nil
+}
+
+// poolConfig parses url and applies opts; connections register pgvector's types.
+func poolConfig(url string, opts []Option) (*pgxpool.Config, error) {
+	var o options
+	for _, opt := range opts {
+		opt(&o)
+	}
+	cfg, err := pgxpool.ParseConfig(url)
+	if err != nil {
+		return nil, err
+	}
+	if o.maxConns > 0 {
+		cfg.MaxConns = o.maxConns
+	}
+	cfg.AfterConnect = func(ctx context.Context, c *pgx.Conn) error {
+		return pgxvec.RegisterTypes(ctx, c)
+	}
+	return cfg, nil
 }
 
 func createExtension(ctx context.Context, cfg *pgx.ConnConfig) error {

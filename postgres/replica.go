@@ -5,9 +5,7 @@ import (
 	"errors"
 	"fmt"
 
-	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
-	pgxvec "github.com/pgvector/pgvector-go/pgx"
 )
 
 // ErrSchemaBehind is returned by OpenReplica when the database's schema is
@@ -20,19 +18,9 @@ var ErrSchemaBehind = errors.New("database schema is not at this binary's versio
 // it only checks that the schema is at exactly this binary's version. Use
 // the Store for searching; writes fail on a replica.
 func OpenReplica(ctx context.Context, url string, opts ...Option) (*Store, error) {
-	var o options
-	for _, opt := range opts {
-		opt(&o)
-	}
-	cfg, err := pgxpool.ParseConfig(url)
+	cfg, err := poolConfig(url, opts)
 	if err != nil {
 		return nil, fmt.Errorf("postgres: open replica: %w", err)
-	}
-	if o.maxConns > 0 {
-		cfg.MaxConns = o.maxConns
-	}
-	cfg.AfterConnect = func(ctx context.Context, c *pgx.Conn) error {
-		return pgxvec.RegisterTypes(ctx, c)
 	}
 	pool, err := pgxpool.NewWithConfig(ctx, cfg)
 	if err != nil {
@@ -57,8 +45,7 @@ func (s *Store) checkSchema(ctx context.Context) error {
 	if len(ms) > 0 {
 		want = ms[len(ms)-1].version
 	}
-	var have int
-	err = s.pool.QueryRow(ctx, "SELECT coalesce(max(version), 0) FROM schema_migrations").Scan(&have)
+	have, err := s.SchemaVersion(ctx)
 	if err != nil {
 		// No schema_migrations table: nothing was ever migrated here.
 		return fmt.Errorf("postgres: open replica: %w: %w", ErrSchemaBehind, err)
