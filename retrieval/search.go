@@ -159,7 +159,8 @@ func (s *Searcher) Search(ctx context.Context, req SearchRequest) ([]Hit, error)
 	if err != nil {
 		return nil, err
 	}
-	places := mentionedPlaces(q, known)
+	named := mentionedPlaces(q, known)
+	places := named
 	if len(places) == 0 {
 		region := req.Region
 		if region == "" {
@@ -172,7 +173,7 @@ func (s *Searcher) Search(ctx context.Context, req SearchRequest) ([]Hit, error)
 	for i, t := range terms {
 		texts[i] = t.Text
 	}
-	concepts := s.lex.Concepts(isolatePlaces(q, mentionedPlaces(q, known)))
+	concepts := s.lex.Concepts(isolatePlaces(q, named))
 	stats, err := s.store.TermStats(ctx, union(texts, conceptTerms(concepts)))
 	if err != nil {
 		return nil, fmt.Errorf("search: %w", err)
