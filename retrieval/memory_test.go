@@ -1,9 +1,14 @@
 package retrieval
 
 import (
+	"cmp"
 	"context"
 	"errors"
+	"fmt"
+	"math"
+	"math/rand/v2"
 	"slices"
+	"strings"
 	"testing"
 
 	"policybot/embeddings"
@@ -157,4 +162,95 @@ func TestMemoryStore(t *testing.T) {
 			t.Errorf("documents %v", docs)
 		}
 	})
+}
+
+// TestMemoryVectorSearchExact checks the dimension index against a plain
+// pass over every clause: after replacements and removals (each drops the
+// index), with sparse and dense embeddings mixed, and with K beyond the
+// clauses sharing a dimension with the question (those follow at cosine 0).
+func TestMemoryVectorSearchExact(t *testing.T) {
+	ctx := context.Background()
+	const dims = 64
+	rng := rand.New(rand.NewPCG(1, 2))
+	vec := func(nonZero int) []float32 {
+		v := make([]float32, dims)
+		for range nonZero {
+			v[rng.IntN(dims)] = rng.Float32()*2 - 1
+		}
+		return v
+	}
+	s := NewMemoryStore()
+	want := map[string][]float32{} // clause ID → embedding, what the store should hold
+	put := func(id string, n int) {
+		doc := StoredDocument{Meta: policy.Meta{ID: id, Title: id, Region: "全国"}, ContentHash: id}
+		var cs []IndexedClause
+		for i := range n {
+			nz := 4
+			if i%5 == 4 {
+				nz = dims // dense
+			}
+			c := IndexedClause{Clause: policy.Clause{ID: fmt.Sprintf("%s#%d", id, i)}, Ord: i, Terms: []string{"x"}, Embedding: vec(nz)}
+			cs = append(cs, c)
+			want[c.Clause.ID] = c.Embedding
+		}
+		if err := s.ReplaceDocument(ctx, doc, cs); err != nil {
+			t.Fatal(err)
+		}
+	}
+	check := func(step string) {
+		t.Helper()
+		for range 20 {
+			q := vec(3)
+			type scored struct {
+				id  string
+				cos float64
+			}
+			var exact []scored
+			for id, e := range want {
+				exact = append(exact, scored{id, dot(e, q) / (l2(e) * l2(q))})
+			}
+			slices.SortFunc(exact, func(a, b scored) int {
+				if c := cmp.Compare(b.cos, a.cos); c != 0 {
+					return c
+				}
+				return cmp.Compare(a.id, b.id)
+			})
+			for _, k := range []int{5, len(want)} {
+				got, err := s.VectorSearch(ctx, Query{Vector: q, K: k})
+				if err != nil {
+					t.Fatal(err)
+				}
+				if len(got) != min(k, len(exact)) {
+					t.Fatalf("%s: K %d: %d candidates, want %d", step, k, len(got), min(k, len(exact)))
+				}
+				for i, c := range got {
+					if math.Abs(c.Cosine-exact[i].cos) > 1e-5 {
+						t.Fatalf("%s: K %d: candidate %d is %s at %.6f, want %s at %.6f", step, k, i, c.Clause.ID, c.Cosine, exact[i].id, exact[i].cos)
+					}
+				}
+			}
+		}
+	}
+	for i := range 8 {
+		put(fmt.Sprintf("d%d", i), 10)
+	}
+	check("after loading")
+	put("d3", 4) // shrinks: stale slots must not be found
+	for id := range want {
+		if strings.HasPrefix(id, "d3#") && id >= "d3#4" {
+			delete(want, id)
+		}
+	}
+	check("after a replacement")
+	if err := s.RemoveDocument(ctx, "d5"); err != nil {
+		t.Fatal(err)
+	}
+	for id := range want {
+		if strings.HasPrefix(id, "d5#") {
+			delete(want, id)
+		}
+	}
+	check("after a removal")
+	put("d9", 12) // reuses the freed slots
+	check("after reusing slots")
 }

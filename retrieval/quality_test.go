@@ -209,9 +209,11 @@ func TestConceptScorer(t *testing.T) {
 		st.DF[term] = 50
 	}
 	st.DF["业社"] = 2 // a rare bigram across two concepts
-	sc := newConceptScorer(concepts, st)
+	tc := newTermCounter()
+	sc := newConceptScorer(concepts, st, tc)
 	score := func(text, title, path string) float64 {
-		return sc.score(segment.Terms(title+"\n"+path+"\n"+text), segment.Terms(title), segment.Terms(path))
+		tc.count(segment.Terms(title+"\n"+path+"\n"+text), segment.Terms(title), segment.Terms(path))
+		return sc.score(tc)
 	}
 	tests := []struct {
 		name          string

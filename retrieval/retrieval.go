@@ -107,7 +107,13 @@ type Store interface {
 	// CachedEmbeddings returns the cached embeddings of model for the given text hashes.
 	CachedEmbeddings(ctx context.Context, model string, textHashes []string) (map[string][]float32, error)
 
+	// VectorSearch returns the q.K active clauses nearest q.Vector, each
+	// with its cosine.
 	VectorSearch(ctx context.Context, q Query) ([]Candidate, error)
+	// LexicalSearch returns the q.K active clauses ranking best for
+	// q.Terms; when q.Vector is set each carries its cosine too (0 for a
+	// clause without an embedding), so the searcher scores every candidate
+	// alike whichever search proposed it.
 	LexicalSearch(ctx context.Context, q Query) ([]Candidate, error)
 	TermStats(ctx context.Context, terms []string) (Stats, error)
 }

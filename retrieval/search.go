@@ -205,12 +205,6 @@ func (s *Searcher) Search(ctx context.Context, req SearchRequest) ([]Hit, error)
 		}
 		for _, c := range ls {
 			if _, ok := cands[c.Clause.ID]; !ok {
-				if c.Cosine == 0 {
-					// A store may propose lexical candidates without their
-					// cosine (MemoryStore fills it when Query.Vector is set);
-					// an exact 0 is rare enough to recompute.
-					c.Cosine = math.NaN()
-				}
 				cands[c.Clause.ID] = c
 			}
 		}
@@ -218,17 +212,12 @@ func (s *Searcher) Search(ctx context.Context, req SearchRequest) ([]Hit, error)
 	if len(cands) == 0 {
 		return nil, nil
 	}
-	byConcept, byBigram := newConceptScorer(concepts, stats), newLexScorer(terms, stats)
-	need := s.missingCosines(cands)
-	if len(need) > 0 {
-		if err := s.fillCosines(ctx, vecs[0], cands, need); err != nil {
-			return nil, err
-		}
-	}
+	counter := newTermCounter()
+	byConcept, byBigram := newConceptScorer(concepts, stats, counter), newLexScorer(terms, stats, counter)
 	hits := make([]Hit, 0, len(cands))
 	for _, c := range cands {
-		title, path := s.fieldTerms(c.Document.Title), s.fieldTerms(strings.Join(c.Clause.Path, " "))
-		lex := conceptWeight*byConcept.score(c.Terms, title, path) + (1-conceptWeight)*byBigram.score(c.Terms, title)
+		counter.count(c.Terms, s.fieldTerms(c.Document.Title), s.fieldTerms(strings.Join(c.Clause.Path, " ")))
+		lex := conceptWeight*byConcept.score(counter) + (1-conceptWeight)*byBigram.score(counter)
 		score := lexicalWeight*lex + (1-lexicalWeight)*max(c.Cosine, 0)
 		score *= jurisdiction(c.Document, places)
 		hits = append(hits, Hit{Score: min(max(score, 0), 1), Document: c.Document, Clause: c.Clause})
@@ -309,55 +298,6 @@ func jurisdiction(d policy.Meta, places []string) float64 {
 	}
 }
 
-// missingCosines lists the lexical-only candidates, whose cosine is unknown.
-func (s *Searcher) missingCosines(cands map[string]Candidate) []string {
-	var ids []string
-	for id, c := range cands {
-		if math.IsNaN(c.Cosine) {
-			ids = append(ids, id)
-		}
-	}
-	slices.Sort(ids)
-	return ids
-}
-
-// fillCosines computes the cosine of lexical-only candidates by embedding
-// their text: stores return a cosine only for vector candidates, and the
-// blend must score every candidate the same way whichever search found it.
-func (s *Searcher) fillCosines(ctx context.Context, qv []float32, cands map[string]Candidate, ids []string) error {
-	texts := make([]string, len(ids))
-	for i, id := range ids {
-		c := cands[id]
-		texts[i] = EmbedText(c.Clause, c.Document)
-	}
-	vs, err := s.emb.Embed(ctx, texts)
-	if err != nil {
-		return fmt.Errorf("search: embed candidates: %w", err)
-	}
-	if len(vs) != len(ids) {
-		return fmt.Errorf("search: embed candidates: %d vectors for %d texts", len(vs), len(ids))
-	}
-	for i, id := range ids {
-		c := cands[id]
-		c.Cosine = cosine(qv, vs[i])
-		cands[id] = c
-	}
-	return nil
-}
-
-// cosine of a and b; 0 when either is zero.
-func cosine(a, b []float32) float64 {
-	na, nb := l2(a), l2(b)
-	if na == 0 || nb == 0 || len(a) != len(b) {
-		return 0
-	}
-	var dot float64
-	for i := range a {
-		dot += float64(a[i]) * float64(b[i])
-	}
-	return dot / (na * nb)
-}
-
 // fieldTerms returns the terms of a document title or heading path,
 // cached: every candidate of a document or section needs them.
 func (s *Searcher) fieldTerms(text string) []string {
@@ -414,8 +354,7 @@ func (s *Searcher) knownRegions(ctx context.Context) ([]string, map[string][]str
 // siblings share, count titleWeight or pathWeight.
 type conceptScorer struct {
 	concepts []scoredConcept
-	need     map[string]bool // every term any concept looks for
-	ideal    float64         // sum of the concepts' weights
+	ideal    float64 // sum of the concepts' weights
 	avgLen   float64
 }
 
@@ -424,9 +363,10 @@ type scoredConcept struct {
 	forms  []termSet // the concept's own terms first, then each synonym's
 }
 
-// termSet is a set of terms with their share of the set's IDF.
+// termSet is a set of terms (numbered by a termCounter) with their share
+// of the set's IDF.
 type termSet struct {
-	terms  []string
+	terms  []int
 	shares []float64
 	factor float64 // 1 for the concept's own terms, segment.SynonymWeight for a synonym's
 }
@@ -467,8 +407,8 @@ func conceptTerms(cs []segment.Concept) []string {
 	return out
 }
 
-func newConceptScorer(cs []segment.Concept, st Stats) *conceptScorer {
-	sc := &conceptScorer{need: map[string]bool{}, avgLen: st.AvgLen}
+func newConceptScorer(cs []segment.Concept, st Stats, tc *termCounter) *conceptScorer {
+	sc := &conceptScorer{avgLen: st.AvgLen}
 	for _, c := range cs {
 		var sum float64
 		for _, t := range c.Terms {
@@ -476,7 +416,7 @@ func newConceptScorer(cs []segment.Concept, st Stats) *conceptScorer {
 		}
 		w := sum / float64(len(c.Terms)) * math.Pow(float64(len(c.Terms)), conceptLenExp)
 		sc.ideal += w
-		own, ok := newTermSet(c.Terms, 1, st)
+		own, ok := newTermSet(c.Terms, 1, st, tc)
 		if !ok {
 			// No clause has any of its terms: the question asks about
 			// something the corpus does not mention, which counts against
@@ -485,13 +425,8 @@ func newConceptScorer(cs []segment.Concept, st Stats) *conceptScorer {
 		}
 		k := scoredConcept{weight: w, forms: []termSet{own}}
 		for _, syn := range c.Synonyms {
-			if ts, ok := newTermSet(syn, segment.SynonymWeight, st); ok {
+			if ts, ok := newTermSet(syn, segment.SynonymWeight, st, tc); ok {
 				k.forms = append(k.forms, ts)
-			}
-		}
-		for _, f := range k.forms {
-			for _, t := range f.terms {
-				sc.need[t] = true
 			}
 		}
 		sc.concepts = append(sc.concepts, k)
@@ -501,13 +436,13 @@ func newConceptScorer(cs []segment.Concept, st Stats) *conceptScorer {
 
 // newTermSet keeps the terms some clause has, each with its share of their
 // IDF; ok is false when no clause has any.
-func newTermSet(terms []string, factor float64, st Stats) (termSet, bool) {
+func newTermSet(terms []string, factor float64, st Stats, tc *termCounter) (termSet, bool) {
 	ts := termSet{factor: factor}
 	var sum float64
 	for _, t := range terms {
 		if df := st.DF[t]; df > 0 {
 			idf := BM25IDF(st.Clauses, df)
-			ts.terms = append(ts.terms, t)
+			ts.terms = append(ts.terms, tc.id(t))
 			ts.shares = append(ts.shares, idf)
 			sum += idf
 		}
@@ -521,22 +456,13 @@ func newTermSet(terms []string, factor float64, st Stats) (termSet, bool) {
 	return ts, true
 }
 
-// score is in [0, 1]: the covered share of the concepts' weight, capped.
-func (sc *conceptScorer) score(clauseTerms, titleTerms, pathTerms []string) float64 {
+// score is in [0, 1]: the covered share of the concepts' weight, capped,
+// for the clause tc last counted.
+func (sc *conceptScorer) score(tc *termCounter) float64 {
 	if sc.ideal == 0 {
 		return 0
 	}
-	count := func(ts []string) map[string]float64 {
-		m := map[string]float64{}
-		for _, t := range ts {
-			if sc.need[t] {
-				m[t]++
-			}
-		}
-		return m
-	}
-	all, title, path := count(clauseTerms), count(titleTerms), count(pathTerms)
-	length := float64(len(clauseTerms))
+	all, title, path, length := tc.all, tc.title, tc.path, tc.length
 	var sum float64
 	for _, c := range sc.concepts {
 		best := 0.0
@@ -583,13 +509,14 @@ func conceptTF(m, length, avgLen float64) float64 {
 
 // lexScorer scores a clause's terms against the weighted question terms.
 type lexScorer struct {
-	weight map[string]float64 // term → question weight × IDF
-	ideal  float64            // the question's own terms, each matched once in an average clause
+	terms  []int     // the question's terms some clause has, numbered by a termCounter
+	weight []float64 // each term's question weight × IDF
+	ideal  float64   // the question's own terms, each matched once in an average clause
 	avgLen float64
 }
 
-func newLexScorer(terms []segment.Term, st Stats) *lexScorer {
-	ls := &lexScorer{weight: make(map[string]float64, len(terms)), avgLen: st.AvgLen}
+func newLexScorer(terms []segment.Term, st Stats, tc *termCounter) *lexScorer {
+	ls := &lexScorer{avgLen: st.AvgLen}
 	for _, t := range terms {
 		df := st.DF[t.Text]
 		if df == 0 {
@@ -601,7 +528,8 @@ func newLexScorer(terms []segment.Term, st Stats) *lexScorer {
 			continue
 		}
 		w := t.Weight * BM25IDF(st.Clauses, df)
-		ls.weight[t.Text] = w
+		ls.terms = append(ls.terms, tc.id(t.Text))
+		ls.weight = append(ls.weight, w)
 		if t.Weight == 1 {
 			ls.ideal += w
 		}
@@ -613,24 +541,86 @@ func newLexScorer(terms []segment.Term, st Stats) *lexScorer {
 // in the document title (which every clause of the document repeats) count
 // titleWeight each: the title tells what the document is about, the clause
 // must still say it to win over its siblings.
-func (ls *lexScorer) score(clauseTerms, titleTerms []string) float64 {
+// The clause is the one tc last counted.
+func (ls *lexScorer) score(tc *termCounter) float64 {
 	if ls.ideal == 0 {
 		return 0
 	}
-	tf := map[string]float64{}
-	for _, t := range clauseTerms {
-		if _, ok := ls.weight[t]; ok {
-			tf[t]++
-		}
-	}
-	for _, t := range titleTerms {
-		if n, ok := tf[t]; ok {
-			tf[t] = n - 1 + titleWeight
-		}
-	}
 	var sum float64
-	for t, n := range tf {
-		sum += ls.weight[t] * BM25TF(n, float64(len(clauseTerms)), ls.avgLen)
+	for i, t := range ls.terms {
+		n := tc.all[t]
+		if n == 0 {
+			continue
+		}
+		n -= (1 - titleWeight) * tc.title[t]
+		sum += ls.weight[i] * BM25TF(n, tc.length, ls.avgLen)
 	}
 	return min(sum/ls.ideal, 1)
+}
+
+// termCounter numbers the terms the scorers look for, so that counting a
+// candidate's terms costs one map lookup per term into reused slices
+// (string-keyed maps per candidate were a third of a search's CPU).
+type termCounter struct {
+	index            map[string]int
+	filter           [filterWords]uint64 // a bit per hashed numbered term: most clause terms miss it and skip the map
+	all, title, path []float64
+	length           float64 // the clause's term count
+}
+
+func newTermCounter() *termCounter {
+	return &termCounter{index: map[string]int{}}
+}
+
+// id returns t's number, numbering it if new. Call it before count.
+func (tc *termCounter) id(t string) int {
+	if i, ok := tc.index[t]; ok {
+		return i
+	}
+	i := len(tc.index)
+	tc.index[t] = i
+	h := termHash(t) % (filterWords * 64)
+	tc.filter[h/64] |= 1 << (h % 64)
+	return i
+}
+
+const filterWords = 64
+
+// termHash is FNV-1a: a term is a few bytes (a CJK bigram is six).
+func termHash(t string) uint32 {
+	h := uint32(2166136261)
+	for i := 0; i < len(t); i++ {
+		h ^= uint32(t[i])
+		h *= 16777619
+	}
+	return h
+}
+
+// count takes a clause's terms (title and path included, as the stores keep
+// them), its document title's and its heading path's.
+func (tc *termCounter) count(clauseTerms, titleTerms, pathTerms []string) {
+	n := len(tc.index)
+	if len(tc.all) != n {
+		tc.all, tc.title, tc.path = make([]float64, n), make([]float64, n), make([]float64, n)
+	} else {
+		clear(tc.all)
+		clear(tc.title)
+		clear(tc.path)
+	}
+	tc.tally(tc.all, clauseTerms)
+	tc.tally(tc.title, titleTerms)
+	tc.tally(tc.path, pathTerms)
+	tc.length = float64(len(clauseTerms))
+}
+
+func (tc *termCounter) tally(dst []float64, terms []string) {
+	for _, t := range terms {
+		h := termHash(t) % (filterWords * 64)
+		if tc.filter[h/64]&(1<<(h%64)) == 0 {
+			continue
+		}
+		if i, ok := tc.index[t]; ok {
+			dst[i]++
+		}
+	}
 }
