@@ -114,6 +114,9 @@ func stripPunct(q string) string {
 // needs, it asks for the full question.
 func (t *turn) followUp(ctx context.Context, kind followKind) Answer {
 	sess := t.sess
+	if err := sess.loadHits(); err != nil {
+		t.svc.log.Warn("answer: decode session hits", "err", err)
+	}
 	switch kind {
 	case followAgencies:
 		if len(sess.Cited) == 0 {

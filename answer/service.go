@@ -71,12 +71,22 @@ type Config struct {
 	// Related times the best hit's score.
 	Related float64
 	K       int // hits fetched per question (follow-ups page through them)
-	Logger  *slog.Logger
+	// Concurrency, when positive, is how many questions are worked on at
+	// once; the others wait their turn in arrival order. Set it to the
+	// cores when answering is CPU work in this process (memory store and
+	// state): a queue keeps each answer's latency near the mean, where
+	// answers sharing the cores under load all slow down together and the
+	// tail grows (measured with 50 users on /wechat; see BENCHMARKS.md). A
+	// question waiting for a non-extractive generator gives its turn up
+	// meanwhile.
+	Concurrency int
+	Logger      *slog.Logger
 }
 
 // Service answers questions; it is safe for concurrent use.
 type Service struct {
 	cfg        Config
+	turns      chan struct{} // nil: no limit; see Config.Concurrency
 	extractive Extractive
 	log        *slog.Logger
 	now        func() time.Time
@@ -103,7 +113,30 @@ func New(cfg Config) *Service {
 	if log == nil {
 		log = slog.Default()
 	}
-	return &Service{cfg: cfg, log: log, now: time.Now}
+	s := &Service{cfg: cfg, log: log, now: time.Now}
+	if cfg.Concurrency > 0 {
+		s.turns = make(chan struct{}, cfg.Concurrency)
+	}
+	return s
+}
+
+// acquire waits for a turn (see Config.Concurrency).
+func (s *Service) acquire(ctx context.Context) error {
+	if s.turns == nil {
+		return nil
+	}
+	select {
+	case s.turns <- struct{}{}:
+		return nil
+	case <-ctx.Done():
+		return fmt.Errorf("answer: waiting for a turn: %w", ctx.Err())
+	}
+}
+
+func (s *Service) release() {
+	if s.turns != nil {
+		<-s.turns
+	}
 }
 
 // ErrNoSearcher is returned by Ask when the service was built without a Searcher.
@@ -130,6 +163,10 @@ func (s *Service) Ask(ctx context.Context, req Request) (Answer, error) {
 		return Answer{Answered: false, Answer: askFullQuestion, Citations: []retrieval.Hit{}}, nil
 	}
 
+	if err := s.acquire(ctx); err != nil {
+		return Answer{}, err
+	}
+	defer s.release()
 	sess := s.loadSession(ctx, req.Session)
 	t := &turn{svc: s, req: req, question: q, region: region, sess: sess, deadline: start.Add(budget)}
 	ans, err := t.run(ctx)
@@ -205,7 +242,14 @@ func (t *turn) answer(ctx context.Context, query, topic string) (Answer, error) 
 func (t *turn) generate(ctx context.Context, question string, hits []retrieval.Hit) ([]retrieval.Hit, string, bool) {
 	s := t.svc
 	if s.cfg.Generator != nil {
+		// The generator's wait is not this process's work: give the turn
+		// up meanwhile. Taking it back ignores ctx: the turn is released
+		// by Ask in any case, and the fallback must still be written.
+		s.release()
 		draft, err := t.callGenerator(ctx, question, hits)
+		if s.turns != nil {
+			s.turns <- struct{}{}
+		}
 		if err == nil {
 			err = verify(draft, hits)
 		}

@@ -1,10 +1,15 @@
 package answer
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"testing"
+	"time"
 
 	"policybot/retrieval"
 )
@@ -217,4 +222,86 @@ func TestSessionsAreSeparate(t *testing.T) {
 	if ans := mustAsk(t, svc, "a", "找谁办理"); !ans.Answered {
 		t.Errorf("session a lost its context:\n%s", ans.Answer)
 	}
+}
+
+// TestStoredSessionFormats: a session stored before the head/body split (one
+// JSON object) still serves follow-ups, and a corrupt body costs only the
+// follow-up's context.
+func TestStoredSessionFormats(t *testing.T) {
+	ctx := context.Background()
+	old, err := json.Marshal(map[string]any{"question": "小微企业续贷怎么办", "topic": "小微企业续贷怎么办", "region": "天津市",
+		"hits": []retrieval.Hit{credit}, "shown": []string{credit.Clause.ID}, "cited": []retrieval.Hit{credit}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	svc, st := newTestService(&fakeSearcher{hits: fixed(credit)}, nil)
+	if err := st.SaveSession(ctx, "old", old, time.Hour); err != nil {
+		t.Fatal(err)
+	}
+	ans := mustAsk(t, svc, "old", "那找哪个部门办理？")
+	if !ans.Answered {
+		t.Fatalf("follow-up on an old-format session not answered:\n%s", ans.Answer)
+	}
+	assertContains(t, ans.Answer, credit.Clause.Agencies[0])
+	data, err := st.LoadSession(ctx, "old")
+	if err != nil || bytes.Count(data, []byte("\n")) != 1 {
+		t.Fatalf("session saved as %q (%v), want a head and a body line", data, err)
+	}
+	if err := st.SaveSession(ctx, "old", append(bytes.SplitN(data, []byte("\n"), 2)[0], []byte("\n{\"hits\":[")...), time.Hour); err != nil {
+		t.Fatal(err)
+	}
+	if ans := mustAsk(t, svc, "old", "那找哪个部门办理？"); ans.Answered || ans.Answer != askFullQuestion {
+		t.Errorf("follow-up on a corrupt body = %+v, want the request for a full question", ans)
+	}
+}
+
+// TestConcurrencyLimit: with Config.Concurrency 1, two questions are never
+// worked on at once.
+func TestConcurrencyLimit(t *testing.T) {
+	var running, most atomic.Int32
+	srch := searcherFunc(func(ctx context.Context, req retrieval.SearchRequest) ([]retrieval.Hit, error) {
+		n := running.Add(1)
+		defer running.Add(-1)
+		for {
+			m := most.Load()
+			if n <= m || most.CompareAndSwap(m, n) {
+				break
+			}
+		}
+		time.Sleep(5 * time.Millisecond)
+		return []retrieval.Hit{credit}, nil
+	})
+	for _, limit := range []int{1, 0} {
+		most.Store(0)
+		svc := New(Config{Searcher: srch, DefaultRegion: "天津市", Concurrency: limit, Logger: quietLogger()})
+		var wg sync.WaitGroup
+		for range 8 {
+			wg.Go(func() {
+				if _, err := svc.Ask(context.Background(), Request{Question: "小微企业续贷怎么办"}); err != nil {
+					t.Error(err)
+				}
+			})
+		}
+		wg.Wait()
+		if limit == 1 && most.Load() != 1 {
+			t.Errorf("Concurrency 1: %d questions at once", most.Load())
+		}
+		if limit == 0 && most.Load() < 2 {
+			t.Errorf("no limit: at most %d question at once, want several", most.Load())
+		}
+	}
+	// A question waiting for its turn gives up with its context.
+	svc := New(Config{Searcher: srch, Concurrency: 1, Logger: quietLogger()})
+	svc.turns <- struct{}{}
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Millisecond)
+	defer cancel()
+	if _, err := svc.Ask(ctx, Request{Question: "小微企业续贷怎么办"}); !errors.Is(err, context.DeadlineExceeded) {
+		t.Errorf("Ask while every turn is taken: err %v, want the deadline", err)
+	}
+}
+
+type searcherFunc func(context.Context, retrieval.SearchRequest) ([]retrieval.Hit, error)
+
+func (f searcherFunc) Search(ctx context.Context, req retrieval.SearchRequest) ([]retrieval.Hit, error) {
+	return f(ctx, req)
 }

@@ -1,9 +1,11 @@
 package answer
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
+	"slices"
 
 	"policybot/retrieval"
 	"policybot/state"
@@ -17,6 +19,67 @@ type session struct {
 	Hits     []retrieval.Hit `json:"hits"`  // the last question's hits, in rank order
 	Shown    []string        `json:"shown"` // clause IDs of those hits already shown
 	Cited    []retrieval.Hit `json:"cited"` // the clauses the last answer cited
+
+	// pending holds Hits and Cited as stored, until a follow-up needs them
+	// (see hits): a new question replaces them unread, and decoding ten
+	// clauses' JSON on every message was a tenth of an answer's CPU.
+	pending []byte
+}
+
+// sessionHead and sessionBody are the two lines a session is stored as: the
+// head is read for every message, the body only by follow-ups.
+type sessionHead struct {
+	Question string   `json:"question"`
+	Topic    string   `json:"topic"`
+	Region   string   `json:"region"`
+	Shown    []string `json:"shown"`
+}
+
+type sessionBody struct {
+	Hits  []retrieval.Hit `json:"hits"`
+	Cited []retrieval.Hit `json:"cited"`
+}
+
+// decodeSession reads a stored session: a head line and a body line, or a
+// single JSON object as sessions were stored before.
+func decodeSession(data []byte) (*session, error) {
+	sess := &session{}
+	head, body, split := bytes.Cut(data, []byte("\n"))
+	if err := json.Unmarshal(head, sess); err != nil {
+		return nil, err
+	}
+	if split {
+		sess.pending = body
+	}
+	return sess, nil
+}
+
+// encode writes the session as decodeSession reads it.
+func (s *session) encode() ([]byte, error) {
+	head, err := json.Marshal(sessionHead{Question: s.Question, Topic: s.Topic, Region: s.Region, Shown: s.Shown})
+	if err != nil {
+		return nil, err
+	}
+	body := s.pending
+	if body == nil {
+		if body, err = json.Marshal(sessionBody{Hits: s.Hits, Cited: s.Cited}); err != nil {
+			return nil, err
+		}
+	}
+	return slices.Concat(head, []byte("\n"), body), nil
+}
+
+// loadHits decodes the stored Hits and Cited, once; on a corrupt body the
+// session goes on without them.
+func (s *session) loadHits() error {
+	if s.pending == nil {
+		return nil
+	}
+	var b sessionBody
+	err := json.Unmarshal(s.pending, &b)
+	s.pending = nil
+	s.Hits, s.Cited = b.Hits, b.Cited
+	return err
 }
 
 // markShown records cited as the clauses just cited and shown.
@@ -52,7 +115,8 @@ func (s *Service) loadSession(ctx context.Context, id string) *session {
 		}
 		return sess
 	}
-	if err := json.Unmarshal(data, sess); err != nil {
+	sess, err = decodeSession(data)
+	if err != nil {
 		s.log.Warn("answer: decode session", "err", err)
 		return &session{}
 	}
@@ -63,7 +127,7 @@ func (s *Service) saveSession(ctx context.Context, id string, sess *session) {
 	if id == "" || s.cfg.Sessions == nil {
 		return
 	}
-	data, err := json.Marshal(sess)
+	data, err := sess.encode()
 	if err != nil {
 		s.log.Warn("answer: encode session", "err", err)
 		return

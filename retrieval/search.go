@@ -214,22 +214,28 @@ func (s *Searcher) Search(ctx context.Context, req SearchRequest) ([]Hit, error)
 	}
 	counter := newTermCounter()
 	byConcept, byBigram := newConceptScorer(concepts, stats, counter), newLexScorer(terms, stats, counter)
-	hits := make([]Hit, 0, len(cands))
-	for _, c := range cands {
+	type scored struct {
+		score float64
+		c     *Candidate
+	}
+	ranked := make([]scored, 0, len(cands))
+	for id := range cands {
+		c := cands[id]
 		counter.count(c.Terms, s.fieldTerms(c.Document.Title), s.fieldTerms(strings.Join(c.Clause.Path, " ")))
 		lex := conceptWeight*byConcept.score(counter) + (1-conceptWeight)*byBigram.score(counter)
 		score := lexicalWeight*lex + (1-lexicalWeight)*max(c.Cosine, 0)
 		score *= jurisdiction(c.Document, places)
-		hits = append(hits, Hit{Score: min(max(score, 0), 1), Document: c.Document, Clause: c.Clause})
+		ranked = append(ranked, scored{min(max(score, 0), 1), &c})
 	}
-	slices.SortFunc(hits, func(a, b Hit) int {
-		if c := cmp.Compare(b.Score, a.Score); c != 0 {
+	slices.SortFunc(ranked, func(a, b scored) int {
+		if c := cmp.Compare(b.score, a.score); c != 0 {
 			return c
 		}
-		return cmp.Compare(a.Clause.ID, b.Clause.ID)
+		return cmp.Compare(a.c.Clause.ID, b.c.Clause.ID)
 	})
-	if len(hits) > k {
-		hits = hits[:k]
+	hits := make([]Hit, 0, min(k, len(ranked)))
+	for _, r := range ranked[:min(k, len(ranked))] {
+		hits = append(hits, Hit{Score: r.score, Document: r.c.Document, Clause: r.c.Clause})
 	}
 	return hits, nil
 }

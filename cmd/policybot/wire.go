@@ -34,6 +34,7 @@ type stateStore interface {
 	MessageResult(ctx context.Context, key string) ([]byte, bool, error)
 	RecordUnanswered(ctx context.Context, u state.Unanswered) error
 	ListUnanswered(ctx context.Context, limit int) ([]state.Unanswered, error)
+	PurgeExpired(ctx context.Context) (int64, error)
 }
 
 var (
@@ -85,8 +86,10 @@ func openStack(ctx context.Context, cfg config.Config, log *slog.Logger, loadCor
 		searchStore, s.close = replica, func() { replica.Close(); primaryClose() }
 	}
 	s.searcher = retrieval.NewSearcher(searchStore, emb, cfg.Region)
+	cpuBound := 0 // with the memory store, searching and answering are this process's CPU work
 	if cfg.Store == "memory" {
-		s.searcher.LimitConcurrency(runtime.GOMAXPROCS(0))
+		cpuBound = runtime.GOMAXPROCS(0)
+		s.searcher.LimitConcurrency(cpuBound)
 	}
 	gen, err := newGenerator(cfg)
 	if err != nil {
@@ -100,6 +103,7 @@ func openStack(ctx context.Context, cfg config.Config, log *slog.Logger, loadCor
 		Recorder:      s.state,
 		DefaultRegion: cfg.Region,
 		Budget:        cfg.Budget.D(),
+		Concurrency:   cpuBound,
 		Logger:        log,
 	})
 	if loadCorpus && cfg.Store == "memory" {
