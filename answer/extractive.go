@@ -69,14 +69,21 @@ func quoteClause(h retrieval.Hit, terms []segment.Term) (string, float64) {
 		i     int
 		score float64
 	}
-	sentTerms := make([]map[string]bool, len(sents))
-	df := map[string]int{}
+	// has[i][j]: sentence i has question term j; df[j]: how many sentences do.
+	qidx := make(map[string]int, len(terms))
+	for j, t := range terms {
+		if _, ok := qidx[t.Text]; !ok {
+			qidx[t.Text] = j
+		}
+	}
+	has := make([][]bool, len(sents))
+	df := make([]int, len(terms))
 	for i, s := range sents {
-		sentTerms[i] = map[string]bool{}
+		has[i] = make([]bool, len(terms))
 		for _, t := range segment.Terms(s) {
-			if !sentTerms[i][t] {
-				sentTerms[i][t] = true
-				df[t]++
+			if j, ok := qidx[t]; ok && !has[i][j] {
+				has[i][j] = true
+				df[j]++
 			}
 		}
 	}
@@ -86,10 +93,10 @@ func quoteClause(h retrieval.Hit, terms []segment.Term) (string, float64) {
 	top, best := 0.0, 0.0
 	for i := range sents {
 		sc, raw := 0.0, 0.0
-		for _, t := range terms {
-			if sentTerms[i][t.Text] {
+		for j, t := range terms {
+			if has[i][j] {
 				raw += t.Weight
-				sc += t.Weight * math.Log(1+float64(len(sents))/float64(df[t.Text]))
+				sc += t.Weight * math.Log(1+float64(len(sents))/float64(df[j]))
 			}
 		}
 		all = append(all, scored{i, sc})

@@ -407,8 +407,11 @@ func (s *MemoryStore) VectorSearch(ctx context.Context, q Query) ([]Candidate, e
 	return s.candidates(top.sorted(), true), nil
 }
 
-// dotPool recycles VectorSearch's per-slot dot product accumulators.
-var dotPool = sync.Pool{New: func() any { return new([]float32) }}
+// dotPool and bm25Pool recycle the searches' per-slot accumulators.
+var (
+	dotPool  = sync.Pool{New: func() any { return new([]float32) }}
+	bm25Pool = sync.Pool{New: func() any { return new([]float64) }}
+)
 
 // BM25 parameters. The length normalisation is weaker than the usual 0.75:
 // policy measures often pack several provisions in one long clause, and
@@ -434,7 +437,10 @@ func (s *MemoryStore) LexicalSearch(ctx context.Context, q Query) ([]Candidate, 
 	if s.active == 0 {
 		return nil, nil
 	}
-	scores := make([]float64, len(s.slots))
+	scoresp := bm25Pool.Get().(*[]float64)
+	scores := slices.Grow((*scoresp)[:0], len(s.slots))[:len(s.slots)]
+	clear(scores)
+	defer func() { *scoresp = scores; bm25Pool.Put(scoresp) }()
 	avg := float64(s.totalLen) / float64(s.active)
 	seen := make(map[string]bool, len(q.Terms))
 	for _, t := range q.Terms {

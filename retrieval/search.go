@@ -190,7 +190,10 @@ func (s *Searcher) Search(ctx context.Context, req SearchRequest) ([]Hit, error)
 		}
 		queries = append(queries, Query{Vector: vecs[0], Terms: lexTerms, K: candidatesK, Regions: regions})
 	}
-	cands := map[string]Candidate{}
+	// The candidates point into the stores' result slices; a clause both
+	// searches propose is scored once.
+	var cands []*Candidate
+	seen := map[string]int{}
 	for _, qq := range queries {
 		vs, err := s.store.VectorSearch(ctx, qq)
 		if err != nil {
@@ -200,12 +203,12 @@ func (s *Searcher) Search(ctx context.Context, req SearchRequest) ([]Hit, error)
 		if err != nil {
 			return nil, fmt.Errorf("search: %w", err)
 		}
-		for _, c := range vs {
-			cands[c.Clause.ID] = c
-		}
-		for _, c := range ls {
-			if _, ok := cands[c.Clause.ID]; !ok {
-				cands[c.Clause.ID] = c
+		for _, l := range [][]Candidate{vs, ls} {
+			for i := range l {
+				if _, ok := seen[l[i].Clause.ID]; !ok {
+					seen[l[i].Clause.ID] = len(cands)
+					cands = append(cands, &l[i])
+				}
 			}
 		}
 	}
@@ -219,13 +222,12 @@ func (s *Searcher) Search(ctx context.Context, req SearchRequest) ([]Hit, error)
 		c     *Candidate
 	}
 	ranked := make([]scored, 0, len(cands))
-	for id := range cands {
-		c := cands[id]
+	for _, c := range cands {
 		counter.count(c.Terms, s.fieldTerms(c.Document.Title), s.fieldTerms(strings.Join(c.Clause.Path, " ")))
 		lex := conceptWeight*byConcept.score(counter) + (1-conceptWeight)*byBigram.score(counter)
 		score := lexicalWeight*lex + (1-lexicalWeight)*max(c.Cosine, 0)
 		score *= jurisdiction(c.Document, places)
-		ranked = append(ranked, scored{min(max(score, 0), 1), &c})
+		ranked = append(ranked, scored{min(max(score, 0), 1), c})
 	}
 	slices.SortFunc(ranked, func(a, b scored) int {
 		if c := cmp.Compare(b.score, a.score); c != 0 {
