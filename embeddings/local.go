@@ -2,9 +2,12 @@ package embeddings
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"hash/fnv"
 	"math"
+	"runtime"
+	"sync"
 
 	"policybot/segment"
 )
@@ -44,17 +47,45 @@ func (l *Local) Name() string { return fmt.Sprintf("local-v%d-%d", localVersion,
 
 // Embed embeds each text. A text without any term gets the zero vector,
 // whose cosine with anything is 0.
+//
+// A large batch is split over the cores: ingestion embeds thousands of
+// clauses, and this is CPU work.
 func (l *Local) Embed(ctx context.Context, texts []string) ([][]float32, error) {
 	out := make([][]float32, len(texts))
+	workers := min(runtime.GOMAXPROCS(0), len(texts)/minTextsPerWorker)
+	if workers <= 1 {
+		if err := l.embedRange(ctx, texts, out); err != nil {
+			return nil, err
+		}
+		return out, nil
+	}
+	var wg sync.WaitGroup
+	errs := make([]error, workers)
+	per := (len(texts) + workers - 1) / workers
+	for w := range workers {
+		lo, hi := w*per, min((w+1)*per, len(texts))
+		wg.Go(func() { errs[w] = l.embedRange(ctx, texts[lo:hi], out[lo:hi]) })
+	}
+	wg.Wait()
+	if err := errors.Join(errs...); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// minTextsPerWorker: below this many texts per core, one goroutine does it all.
+const minTextsPerWorker = 16
+
+func (l *Local) embedRange(ctx context.Context, texts []string, out [][]float32) error {
 	for i, t := range texts {
 		if i%64 == 0 {
 			if err := ctx.Err(); err != nil {
-				return nil, fmt.Errorf("local embed: %w", err)
+				return fmt.Errorf("local embed: %w", err)
 			}
 		}
 		out[i] = l.embed(t)
 	}
-	return out, nil
+	return nil
 }
 
 // synonymWeight damps the shared synonym-group feature: it should pull

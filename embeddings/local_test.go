@@ -3,6 +3,7 @@ package embeddings
 import (
 	"context"
 	"errors"
+	"fmt"
 	"math"
 	"slices"
 	"testing"
@@ -62,6 +63,31 @@ func TestLocalDefaultsAndCancel(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
 	if _, err := NewLocal(64).Embed(ctx, []string{"续贷"}); !errors.Is(err, context.Canceled) {
+		t.Errorf("cancelled context: err %v, want context.Canceled", err)
+	}
+}
+
+// TestLocalEmbedLargeBatch: a batch split over the cores gives each text the
+// vector it gets alone, in order; a cancelled context stops it.
+func TestLocalEmbedLargeBatch(t *testing.T) {
+	l := NewLocal(256)
+	var texts []string
+	for i := range 200 {
+		texts = append(texts, fmt.Sprintf("第%d条 对符合条件的小微企业开展续贷业务，补贴%d万元", i, i%7))
+	}
+	vs, err := l.Embed(context.Background(), texts)
+	if err != nil || len(vs) != len(texts) {
+		t.Fatalf("%d vectors, %v", len(vs), err)
+	}
+	for i, text := range texts {
+		one, _ := l.Embed(context.Background(), []string{text})
+		if !slices.Equal(one[0], vs[i]) {
+			t.Fatalf("text %d: batch vector differs from its own", i)
+		}
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	if _, err := l.Embed(ctx, texts); !errors.Is(err, context.Canceled) {
 		t.Errorf("cancelled context: err %v, want context.Canceled", err)
 	}
 }
