@@ -474,7 +474,7 @@ func (in *Ingester) index(ctx context.Context, u unit) (DocumentVersion, []strin
 	for i, c := range clauses {
 		texts[i] = EmbedText(c, doc.Meta)
 		sum := sha256.Sum256([]byte(texts[i]))
-		ics[i] = IndexedClause{Clause: c, Ord: i, TextHash: hex.EncodeToString(sum[:]), Terms: segment.Terms(texts[i])}
+		ics[i] = IndexedClause{Clause: c, Ord: i, TextHash: hex.EncodeToString(sum[:]), Terms: segment.IndexTerms(texts[i])}
 	}
 	return DocumentVersion{Document: doc, Clauses: ics}, texts, nil
 }
@@ -557,13 +557,17 @@ func (in *Ingester) write(ctx context.Context, docs []DocumentVersion) error {
 	return nil
 }
 
+// IndexVersion changes whenever the lexical terms stored for the same
+// clause change (2: segment.QuantityTerm).
+const IndexVersion = 2
+
 // ContentHash identifies a document's source bytes as read by this parser
-// version: a parser change that alters clauses re-parses unchanged files on
-// the next ingestion (their unchanged clause texts still come from the
-// embedding cache).
+// version and indexed by this IndexVersion: a change to either re-parses and
+// re-indexes unchanged files on the next ingestion (their unchanged clause
+// texts still come from the embedding cache).
 func ContentHash(data []byte) string {
 	h := sha256.New()
-	fmt.Fprintf(h, "policy-parser/%d\n", policy.ParserVersion)
+	fmt.Fprintf(h, "policy-parser/%d index/%d\n", policy.ParserVersion, IndexVersion)
 	h.Write(data)
 	return hex.EncodeToString(h.Sum(nil))
 }

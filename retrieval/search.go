@@ -40,7 +40,7 @@ func EmbedText(c policy.Clause, d policy.Meta) string {
 // clause (once: repeating them drowned the clause's own words in documents
 // whose titles share the question's vocabulary).
 func ClauseTerms(c policy.Clause, d policy.Meta) []string {
-	return segment.Terms(EmbedText(c, d))
+	return segment.IndexTerms(EmbedText(c, d))
 }
 
 // Searcher runs hybrid searches over a Store. It is safe for concurrent use.

@@ -19,6 +19,7 @@
 package segment
 
 import (
+	"regexp"
 	"strings"
 	"unicode"
 	"unicode/utf8"
@@ -190,7 +191,11 @@ func (l *Lexicon) Query(q string) []Term {
 		}
 	}
 	for _, w := range append(l.synonymsIn(q), asked...) {
-		for _, t := range l.Terms(w) {
+		terms := l.Terms(w)
+		if strings.HasPrefix(w, "#") { // a term of its own: QuantityTerm
+			terms = []string{w}
+		}
+		for _, t := range terms {
 			if !seen[t] {
 				seen[t] = true
 				out = append(out, Term{Text: t, Weight: SynonymWeight})
@@ -294,3 +299,37 @@ func (l *Lexicon) Canonical(w string) string {
 
 // Canonical returns the canonical form of w in the default lexicon.
 func Canonical(w string) string { return Default().Canonical(w) }
+
+// QuantityTerm is the term a clause gets once for each quantity it states
+// (30日内, 百分之六, 1%, 2020年2月1日, 三个月), and a question asking for one
+// (多少, 几个月, 多久, 什么时候, 怎么算) through the intent list: such a
+// question is answered by the clause that gives the figure, not by its
+// sibling that only names the topic. It cannot occur in segmented text.
+const QuantityTerm = "#量"
+
+var reQuantity = regexp.MustCompile(`[0-9]+(?:\.[0-9]+)?|(?:百分之|千分之|万分之)[零一二三四五六七八九十百千]+|` +
+	`[零一二三四五六七八九十百千两半]+(?:个月|个工作日|个季度|周年|日|天|年|倍|万元|亿元|元|周|小时|成)`)
+
+// Quantities counts the quantities normalised text states. Ordinals (第三十二条)
+// and 〔2020〕 of a document number are references, not quantities.
+func Quantities(text string) int {
+	n := 0
+	for _, m := range reQuantity.FindAllStringIndex(text, -1) {
+		before := text[:m[0]]
+		if strings.HasSuffix(before, "第") || strings.HasSuffix(before, "〔") || strings.HasSuffix(before, "[") {
+			continue
+		}
+		n++
+	}
+	return n
+}
+
+// IndexTerms are the terms a clause is stored with: Terms, then QuantityTerm
+// once per quantity.
+func IndexTerms(text string) []string {
+	ts := Terms(text)
+	for range Quantities(Normalize(text)) {
+		ts = append(ts, QuantityTerm)
+	}
+	return ts
+}

@@ -178,3 +178,39 @@ func newTestLexicon(t *testing.T) *Lexicon {
 	}
 	return l
 }
+
+func TestQuantities(t *testing.T) {
+	for _, tt := range []struct {
+		text string
+		want int
+	}{
+		{"应当自货物交付之日起30日内支付款项", 1},
+		{"税率为百分之六", 1},
+		{"平均担保费率降至1%以下", 1},
+		{"自2020年2月1日起至6月30日止", 5},
+		{"缓缴期限最长不超过三个月", 1},
+		{"依照本法第三十二条的规定", 0},  // an ordinal
+		{"津中小企组〔2022〕2号", 1}, // the year of a document number is not one; its number is
+		{"加强信贷支持，提升金融服务水平", 0},
+	} {
+		if got := Quantities(Normalize(tt.text)); got != tt.want {
+			t.Errorf("Quantities(%q) = %d, want %d", tt.text, got, tt.want)
+		}
+	}
+	terms := IndexTerms("自即日起30日内办理")
+	if n := strings.Count(strings.Join(terms, " "), QuantityTerm); n != 1 {
+		t.Errorf("IndexTerms: %d quantity terms in %v, want 1", n, terms)
+	}
+	q := map[string]float64{}
+	for _, term := range Query("滞纳金怎么算") {
+		q[term.Text] = term.Weight
+	}
+	if q[QuantityTerm] != SynonymWeight {
+		t.Errorf("a question asking for a figure: quantity term weight %v, want %v", q[QuantityTerm], SynonymWeight)
+	}
+	for _, term := range Query("小微企业续贷怎么办") {
+		if term.Text == QuantityTerm {
+			t.Error("a question not asking for a figure got the quantity term")
+		}
+	}
+}
