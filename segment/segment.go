@@ -172,7 +172,27 @@ func (l *Lexicon) QueryTerms(q string) []string {
 // Query returns the weighted, distinct terms of a question: filler removed,
 // the question's own terms at weight 1, the terms of their synonyms and of
 // the question's intents (see SetIntents) at SynonymWeight.
+//
+// The result is shared with later calls for the same question: read it, do
+// not modify it.
 func (l *Lexicon) Query(q string) []Term {
+	l.mu.Lock()
+	ts, ok := l.queries[q]
+	l.mu.Unlock()
+	if ok {
+		return ts
+	}
+	ts = l.query(q)
+	l.mu.Lock()
+	if l.queries == nil || len(l.queries) >= maxCachedQueries {
+		l.queries = make(map[string][]Term)
+	}
+	l.queries[q] = ts
+	l.mu.Unlock()
+	return ts
+}
+
+func (l *Lexicon) query(q string) []Term {
 	q = Normalize(q)
 	var asked []string // the intents are read before the filler (哪些, 什么) goes
 	for _, in := range l.intents {

@@ -214,3 +214,25 @@ func TestQuantities(t *testing.T) {
 		}
 	}
 }
+
+// TestQueryCache: a repeated question gets the same terms, and new intents
+// are not hidden by results cached before them.
+func TestQueryCache(t *testing.T) {
+	l := newTestLexicon(t)
+	has := func(ts []Term, text string) bool {
+		return slices.ContainsFunc(ts, func(x Term) bool { return x.Text == text })
+	}
+	first := l.Query("续贷找谁")
+	if again := l.Query("续贷找谁"); !slices.Equal(first, again) || !has(first, "转贷") {
+		t.Fatalf("Query = %v, then %v; want the same terms, with the synonym", first, again)
+	}
+	if has(first, "部门") {
+		t.Fatalf("no intents yet, got %v", first)
+	}
+	if err := l.SetIntents("找谁\t部门"); err != nil {
+		t.Fatal(err)
+	}
+	if got := l.Query("续贷找谁"); !has(got, "部门") {
+		t.Errorf("after SetIntents: %v, want the intent's word", got)
+	}
+}
