@@ -9,6 +9,8 @@ import (
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
+
+	"policybot/postgres"
 )
 
 var reDatabaseName = regexp.MustCompile(`^[a-z_][a-z0-9_]{0,62}$`)
@@ -62,10 +64,6 @@ func DropDatabase(ctx context.Context, adminURL, name string) error {
 	return nil
 }
 
-// vectorIndexSQL is postgres.Store.SetModel's index definition.
-const vectorIndexSQL = `CREATE INDEX IF NOT EXISTS clauses_embedding_hnsw ON clauses
-	USING hnsw (embedding vector_cosine_ops) WITH (m = 16, ef_construction = 64)`
-
 // DropVectorIndex drops the HNSW index, so a bulk load does not insert
 // every vector into the graph one at a time.
 func DropVectorIndex(ctx context.Context, pool *pgxpool.Pool) error {
@@ -77,7 +75,7 @@ func DropVectorIndex(ctx context.Context, pool *pgxpool.Pool) error {
 
 // BuildVectorIndex builds the HNSW index in one pass, with the memory the
 // build needs to keep the graph in RAM, and returns how long it took.
-func BuildVectorIndex(ctx context.Context, pool *pgxpool.Pool) (time.Duration, error) {
+func BuildVectorIndex(ctx context.Context, pool *pgxpool.Pool, dims int) (time.Duration, error) {
 	start := time.Now()
 	err := pgx.BeginFunc(ctx, pool, func(tx pgx.Tx) error {
 		if _, err := tx.Exec(ctx, "SET LOCAL maintenance_work_mem = '4GB'"); err != nil {
@@ -86,7 +84,7 @@ func BuildVectorIndex(ctx context.Context, pool *pgxpool.Pool) (time.Duration, e
 		if _, err := tx.Exec(ctx, "SET LOCAL max_parallel_maintenance_workers = 2"); err != nil {
 			return err
 		}
-		_, err := tx.Exec(ctx, vectorIndexSQL)
+		_, err := tx.Exec(ctx, postgres.VectorIndexSQL(dims))
 		return err
 	})
 	if err != nil {

@@ -13,6 +13,7 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/pgvector/pgvector-go"
 
+	"policybot/postgres"
 	"policybot/retrieval"
 )
 
@@ -59,14 +60,20 @@ type EfResult struct {
 }
 
 // nearestSQL is the shape of postgres.Store.VectorSearch without a region
-// filter, returning ids only.
-const nearestSQL = `WITH nearest AS MATERIALIZED (
+// filter, returning ids only, ordered by order (see postgres.VectorDistance).
+func nearestSQL(order string) string {
+	return `WITH nearest AS MATERIALIZED (
 	SELECT c.id, c.embedding <=> $1 AS distance
 	FROM clauses c JOIN documents d ON d.id = c.document_id
 	WHERE c.embedding IS NOT NULL AND d.status = 'active'
-	ORDER BY c.embedding <=> $1
+	ORDER BY ` + order + `
 	LIMIT $2)
 SELECT id FROM nearest ORDER BY distance, id`
+}
+
+// exactOrder is the full-precision distance: the exact search ranks by it,
+// the true order the index's half-precision graph approximates.
+const exactOrder = "c.embedding <=> $1"
 
 // Exact returns the true k nearest clauses of each vector: the same query
 // with index scans off, i.e. a sequential scan and sort.
@@ -78,7 +85,7 @@ func Exact(ctx context.Context, pool *pgxpool.Pool, vecs [][]float32, k int) ([]
 				return err
 			}
 			var err error
-			out[i], err = ids(ctx, tx, v, k)
+			out[i], err = ids(ctx, tx, exactOrder, v, k)
 			return err
 		})
 		if err != nil {
@@ -88,8 +95,8 @@ func Exact(ctx context.Context, pool *pgxpool.Pool, vecs [][]float32, k int) ([]
 	return out, nil
 }
 
-func ids(ctx context.Context, tx pgx.Tx, v []float32, k int) ([]string, error) {
-	rows, err := tx.Query(ctx, nearestSQL, pgvector.NewVector(v), k)
+func ids(ctx context.Context, tx pgx.Tx, order string, v []float32, k int) ([]string, error) {
+	rows, err := tx.Query(ctx, nearestSQL(order), pgvector.NewVector(v), k)
 	if err != nil {
 		return nil, err
 	}
@@ -115,7 +122,7 @@ func EfStudy(ctx context.Context, pool *pgxpool.Pool, vecs [][]float32, exact []
 					if err != nil {
 						return err
 					}
-					got, err = ids(ctx, tx, v, k)
+					got, err = ids(ctx, tx, postgres.VectorDistance(len(v), 1), v, k)
 					return err
 				})
 				if err != nil {
@@ -169,7 +176,7 @@ func Explain(ctx context.Context, pool *pgxpool.Pool, v []float32, terms []strin
 		if err != nil {
 			return err
 		}
-		if vector, err = plan(tx, nearestSQL, pgvector.NewVector(v), 60); err != nil {
+		if vector, err = plan(tx, nearestSQL(postgres.VectorDistance(len(v), 1)), pgvector.NewVector(v), 60); err != nil {
 			return err
 		}
 		var q []string

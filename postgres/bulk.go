@@ -376,7 +376,7 @@ func (s *Store) dropVectorIndex(ctx context.Context) error {
 // ReplaceDocuments committed during the build would be indexed anyway, but
 // waiting is cheaper than racing a concurrent CREATE INDEX.
 func (s *Store) buildVectorIndex(ctx context.Context, rows int64, dims int) error {
-	mem := min(max(rows*int64(8*dims+1024), 64<<20), 4<<30)
+	mem := min(max(rows*int64(2*dims+1024), 64<<20), 4<<30)
 	err := s.transact(ctx, pgx.TxOptions{}, func(tx pgx.Tx) error {
 		if err := lock(ctx, tx, lockCorpus); err != nil {
 			return err
@@ -384,7 +384,7 @@ func (s *Store) buildVectorIndex(ctx context.Context, rows int64, dims int) erro
 		for _, q := range []string{
 			"SELECT set_config('maintenance_work_mem', '" + strconv.FormatInt(mem>>10, 10) + "kB', true)",
 			"SELECT set_config('max_parallel_maintenance_workers', '2', true)",
-			createVectorIndex,
+			VectorIndexSQL(dims),
 		} {
 			if _, err := tx.Exec(ctx, q); err != nil {
 				return err

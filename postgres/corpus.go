@@ -12,12 +12,25 @@ import (
 	"policybot/retrieval"
 )
 
-// maxHNSWDimensions is pgvector's limit for an HNSW index on type vector.
-const maxHNSWDimensions = 2000
+// maxHNSWDimensions is pgvector's limit for an HNSW index on type halfvec.
+const maxHNSWDimensions = 4000
 
-// createVectorIndex builds the HNSW index on the clause embeddings.
-const createVectorIndex = `CREATE INDEX IF NOT EXISTS clauses_embedding_hnsw ON clauses
-	USING hnsw (embedding vector_cosine_ops) WITH (m = 16, ef_construction = 64)`
+// VectorIndexSQL builds the HNSW index for embeddings of dims dimensions.
+// The graph holds half-precision copies of the vectors: half the memory,
+// which decides whether a build fits in maintenance_work_mem (a million
+// 1,024-dimension vectors need about 2.5 GB as halfvec, 4.6 GB as vector)
+// and how much of the index stays cached; the column keeps full precision,
+// and the searches compute their distances from it.
+func VectorIndexSQL(dims int) string {
+	return fmt.Sprintf(`CREATE INDEX IF NOT EXISTS clauses_embedding_hnsw ON clauses
+	USING hnsw ((embedding::halfvec(%d)) halfvec_cosine_ops) WITH (m = 16, ef_construction = 64)`, dims)
+}
+
+// VectorDistance is the expression the HNSW index is ordered by, for a
+// query vector of dims dimensions in parameter $param.
+func VectorDistance(dims, param int) string {
+	return fmt.Sprintf("c.embedding::halfvec(%d) <=> $%d::halfvec(%[1]d)", dims, param)
+}
 
 const documentColumns = `id, title, number, issuer, date, region, kind, source, content_hash, status, ingested_at, clause_count`
 
@@ -254,7 +267,7 @@ func (s *Store) SetModel(ctx context.Context, m retrieval.Model) error {
 				}
 			}
 		}
-		if _, err = tx.Exec(ctx, createVectorIndex); err != nil {
+		if _, err = tx.Exec(ctx, VectorIndexSQL(m.Dimensions)); err != nil {
 			return err
 		}
 		_, err = tx.Exec(ctx, `INSERT INTO meta (key, value) VALUES ('embedding_model', $1), ('embedding_dimensions', $2)

@@ -52,7 +52,7 @@ func (s *Store) VectorSearch(ctx context.Context, q retrieval.Query) ([]retrieva
 		if err != nil {
 			return err
 		}
-		rows, err := tx.Query(ctx, vectorSQL, pgvector.NewVector(q.Vector), q.K, regions(q))
+		rows, err := tx.Query(ctx, vectorSQL(len(q.Vector)), pgvector.NewVector(q.Vector), q.K, regions(q))
 		if err != nil {
 			return err
 		}
@@ -65,13 +65,17 @@ func (s *Store) VectorSearch(ctx context.Context, q retrieval.Query) ([]retrieva
 	return out, nil
 }
 
-var vectorSQL = `WITH nearest AS MATERIALIZED (
+// vectorSQL finds the nearest clauses through the index (see VectorDistance)
+// and returns them by their full-precision distance.
+func vectorSQL(dims int) string {
+	return `WITH nearest AS MATERIALIZED (
 	SELECT ` + candidateColumns + `, c.embedding <=> $1 AS distance
 	FROM clauses c JOIN documents d ON d.id = c.document_id
 	WHERE c.embedding IS NOT NULL AND ` + regionFilter(3) + `
-	ORDER BY c.embedding <=> $1
+	ORDER BY ` + VectorDistance(dims, 1) + `
 	LIMIT $2)
 SELECT * FROM nearest ORDER BY distance, id`
+}
 
 // LexicalSearch returns up to q.K active clauses having any of q.Terms, best
 // ts_rank first, through the GIN index on the clauses' lexemes. When

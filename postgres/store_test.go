@@ -3,6 +3,7 @@ package postgres
 import (
 	"context"
 	"math"
+	"strings"
 	"testing"
 
 	"policybot/policy"
@@ -73,10 +74,14 @@ func TestSetModelChangesDimension(t *testing.T) {
 
 func TestSetModelRejects(t *testing.T) {
 	s := openTest(t)
-	for _, m := range []retrieval.Model{{Name: "", Dimensions: 4}, {Name: "m", Dimensions: 0}, {Name: "big", Dimensions: 3072}} {
+	for _, m := range []retrieval.Model{{Name: "", Dimensions: 4}, {Name: "m", Dimensions: 0}, {Name: "big", Dimensions: 4001}} {
 		if err := s.SetModel(context.Background(), m); err == nil {
 			t.Errorf("SetModel(%+v) succeeded, want an error", m)
 		}
+	}
+	// 3,072 dimensions (text-embedding-3-large) fit the half-precision index.
+	if err := s.SetModel(context.Background(), retrieval.Model{Name: "large", Dimensions: 3072}); err != nil {
+		t.Errorf("SetModel(3072 dimensions): %v", err)
 	}
 }
 
@@ -124,5 +129,34 @@ func TestTSQuery(t *testing.T) {
 		if got := tsquery(tt.terms); got != tt.want {
 			t.Errorf("tsquery(%q) = %s, want %s", tt.terms, got, tt.want)
 		}
+	}
+}
+
+// TestMigrateHalfvecIndex: a database indexed before migration 6 (HNSW on
+// the full-precision vectors) gets the half-precision index the searches
+// order by, and vector search uses it.
+func TestMigrateHalfvecIndex(t *testing.T) {
+	ctx := context.Background()
+	s := openTest(t)
+	if err := s.SetModel(ctx, retrieval.Model{Name: "m", Dimensions: 8}); err != nil {
+		t.Fatal(err)
+	}
+	for _, q := range []string{
+		"DROP INDEX clauses_embedding_hnsw",
+		"CREATE INDEX clauses_embedding_hnsw ON clauses USING hnsw (embedding vector_cosine_ops)",
+		"DELETE FROM schema_migrations WHERE version >= 6",
+	} {
+		if _, err := s.pool.Exec(ctx, q); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := s.migrate(ctx); err != nil {
+		t.Fatal(err)
+	}
+	var def string
+	err := s.pool.QueryRow(ctx, `SELECT indexdef FROM pg_indexes
+		WHERE indexname = 'clauses_embedding_hnsw' AND schemaname = current_schema()`).Scan(&def)
+	if err != nil || !strings.Contains(def, "halfvec(8)") {
+		t.Errorf("index after migrating: %q, %v; want the halfvec(8) index", def, err)
 	}
 }

@@ -193,7 +193,7 @@ func benchIngest(ctx context.Context, e *env, args []string) error {
 	}
 	fmt.Fprintf(e.stdout, "synthetic: %s\n", res)
 	if *deferIndex {
-		took, err := bench.BuildVectorIndex(ctx, store.Pool())
+		took, err := bench.BuildVectorIndex(ctx, store.Pool(), emb.Dimensions())
 		if err != nil {
 			return err
 		}
