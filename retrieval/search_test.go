@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"slices"
+	"strings"
 	"testing"
 	"testing/fstest"
 
@@ -124,8 +125,25 @@ func TestSelectiveTerms(t *testing.T) {
 		{"AbsentAndDuplicateDropped", []string{"签证", "续贷", "续贷"}, []string{"续贷"}},
 		{"Nothing", []string{"签证"}, nil},
 	}
+	// At a million clauses the rare terms together still select too many:
+	// the row budget keeps the rarest that fit; when none fits, the
+	// lexical search is skipped (the vector search still proposes).
+	big := Stats{Clauses: 1_000_000, DF: map[string]int{"企业": 918_927, "小微企业": 170_169, "续贷": 17_089, "业续": 1_501, "首贷": 3_000}}
+	tests = append(tests, []struct {
+		name  string
+		terms []string
+		want  []string
+	}{
+		{"RowBudget", []string{"小微企业", "业续", "续贷", "企业"}, []string{"业续"}},
+		{"RowBudgetFits", []string{"首贷", "业续", "续贷"}, []string{"业续", "首贷"}},
+		{"RowBudgetNothingFits", []string{"企业", "小微企业"}, nil},
+	}...)
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
+			st := st
+			if strings.HasPrefix(tt.name, "RowBudget") {
+				st = big
+			}
 			if got := selectiveTerms(tt.terms, st); !slices.Equal(got, tt.want) {
 				t.Fatalf("selectiveTerms(%v) = %v, want %v", tt.terms, got, tt.want)
 			}
