@@ -157,7 +157,7 @@ func Recall(got, exact []string, k int) float64 {
 	return float64(n) / float64(len(want))
 }
 
-var reVectorLiteral = regexp.MustCompile(`'\[[-0-9.,e ]*\]'::vector`)
+var reVectorLiteral = regexp.MustCompile(`'\[[-0-9.,e ]*\]'::(vector|halfvec)`)
 
 // Explain returns EXPLAIN (ANALYZE, BUFFERS) of the production vector query
 // (ef_search 100, iterative scan) and of a lexical query for terms.
@@ -169,7 +169,7 @@ func Explain(ctx context.Context, pool *pgxpool.Pool, v []float32, terms []strin
 		}
 		lines, err := pgx.CollectRows(rows, pgx.RowTo[string])
 		// The query vector is printed in full; 512 numbers say nothing.
-		return reVectorLiteral.ReplaceAllString(strings.Join(lines, "\n"), "'[…]'::vector"), err
+		return reVectorLiteral.ReplaceAllString(strings.Join(lines, "\n"), "'[…]'::$1"), err
 	}
 	err = pgx.BeginTxFunc(ctx, pool, pgx.TxOptions{AccessMode: pgx.ReadOnly}, func(tx pgx.Tx) error {
 		_, err := tx.Exec(ctx, `SELECT set_config('hnsw.ef_search', '100', true), set_config('hnsw.iterative_scan', 'relaxed_order', true)`)

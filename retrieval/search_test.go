@@ -134,7 +134,7 @@ func TestSelectiveTerms(t *testing.T) {
 		terms []string
 		want  []string
 	}{
-		{"RowBudget", []string{"小微企业", "业续", "续贷", "企业"}, []string{"业续"}},
+		{"RowBudget", []string{"小微企业", "业续", "续贷", "企业"}, []string{"业续", "续贷"}},
 		{"RowBudgetFits", []string{"首贷", "业续", "续贷"}, []string{"业续", "首贷"}},
 		{"RowBudgetNothingFits", []string{"企业", "小微企业"}, nil},
 	}...)
