@@ -6,11 +6,13 @@ import (
 	"fmt"
 	"math"
 	"slices"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
 
 	"policybot/policy"
+	"policybot/segment"
 )
 
 // MemoryStore is the in-process Store: documents, an inverted index with
@@ -36,8 +38,9 @@ type MemoryStore struct {
 var _ Store = (*MemoryStore)(nil)
 
 type memDoc struct {
-	doc     StoredDocument
-	clauses []*memClause
+	doc        StoredDocument
+	clauses    []*memClause
+	titleTerms []string // see Candidate.TitleTerms
 }
 
 type memClause struct {
@@ -49,7 +52,8 @@ type memClause struct {
 	// embedder's hashed features fill a fraction of them), so the store's
 	// dimension index holds it and a search touches only its entries for
 	// the question's dimensions.
-	sparse bool
+	sparse    bool
+	pathTerms []string // see Candidate.PathTerms
 }
 
 // maxSparseShare is the share of non-zero dimensions below which an
@@ -57,7 +61,7 @@ type memClause struct {
 const maxSparseShare = 0.4
 
 func newMemClause(d *memDoc, c IndexedClause) *memClause {
-	mc := &memClause{doc: d, c: c, norm: l2(c.Embedding)}
+	mc := &memClause{doc: d, c: c, norm: l2(c.Embedding), pathTerms: segment.Terms(strings.Join(c.Path, " "))}
 	_, _, mc.sparse = sparseOf(c.Embedding)
 	return mc
 }
@@ -243,7 +247,7 @@ func (s *MemoryStore) ReplaceDocument(ctx context.Context, doc StoredDocument, c
 	if old, ok := s.docs[doc.ID]; ok {
 		s.unindex(old)
 	}
-	d := &memDoc{doc: doc, clauses: make([]*memClause, len(clauses))}
+	d := &memDoc{doc: doc, clauses: make([]*memClause, len(clauses)), titleTerms: segment.Terms(doc.Title)}
 	cache := s.cache[s.model.Name]
 	if cache == nil {
 		cache = map[string][]float32{}
@@ -527,9 +531,11 @@ func (s *MemoryStore) candidates(scored []scoredClause, withCosine bool) []Candi
 	out := make([]Candidate, len(scored))
 	for i, sc := range scored {
 		out[i] = Candidate{
-			Document: sc.c.doc.doc.Meta,
-			Clause:   sc.c.c.Clause,
-			Terms:    sc.c.c.Terms, // never mutated after ReplaceDocument
+			Document:   sc.c.doc.doc.Meta,
+			Clause:     sc.c.c.Clause,
+			Terms:      sc.c.c.Terms, // never mutated after ReplaceDocument
+			TitleTerms: sc.c.doc.titleTerms,
+			PathTerms:  sc.c.pathTerms,
 		}
 		if withCosine {
 			out[i].Cosine = sc.score

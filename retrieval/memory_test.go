@@ -74,6 +74,12 @@ func TestMemoryStore(t *testing.T) {
 		if got[0].Cosine <= 0 {
 			t.Errorf("lexical candidate without cosine: %v", got[0].Cosine)
 		}
+		// The title's and heading path's terms come along, as the searcher would work them out.
+		for _, c := range got {
+			if !slices.Equal(c.TitleTerms, segment.Terms(c.Document.Title)) || !slices.Equal(c.PathTerms, segment.Terms(strings.Join(c.Clause.Path, " "))) {
+				t.Errorf("%s: title terms %v, path terms %v", c.Clause.ID, c.TitleTerms, c.PathTerms)
+			}
+		}
 	})
 	t.Run("RegionFilter", func(t *testing.T) {
 		got, _ := s.LexicalSearch(ctx, q("续贷", []string{"北京市"}))

@@ -57,6 +57,10 @@ type Candidate struct {
 	Clause   policy.Clause
 	Terms    []string // the clause's stored lexical terms
 	Cosine   float64  // cosine similarity between the query vector and the clause embedding
+	// TitleTerms and PathTerms are the terms of the document title and of
+	// the heading path, when the store keeps them (the memory store does);
+	// nil: the searcher works them out.
+	TitleTerms, PathTerms []string
 }
 
 // Query is what a store is asked for: up to K candidates near Vector (vector

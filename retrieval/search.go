@@ -223,7 +223,14 @@ func (s *Searcher) Search(ctx context.Context, req SearchRequest) ([]Hit, error)
 	}
 	ranked := make([]scored, 0, len(cands))
 	for _, c := range cands {
-		counter.count(c.Terms, s.fieldTerms(c.Document.Title), s.fieldTerms(strings.Join(c.Clause.Path, " ")))
+		title, path := c.TitleTerms, c.PathTerms
+		if title == nil {
+			title = s.fieldTerms(c.Document.Title)
+		}
+		if path == nil {
+			path = s.fieldTerms(strings.Join(c.Clause.Path, " "))
+		}
+		counter.count(c.Terms, title, path)
 		lex := conceptWeight*byConcept.score(counter) + (1-conceptWeight)*byBigram.score(counter)
 		score := lexicalWeight*lex + (1-lexicalWeight)*max(c.Cosine, 0)
 		score *= jurisdiction(c.Document, places)
