@@ -1,7 +1,6 @@
 package bot
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"encoding/xml"
@@ -24,6 +23,7 @@ import (
 
 	"policybot/answer"
 	"policybot/state"
+	"policybot/testenv"
 )
 
 const (
@@ -82,31 +82,14 @@ type testBot struct {
 	srv  *httptest.Server
 	st   State
 	reg  *prometheus.Registry
-	logs *syncBuffer
-}
-
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
+	logs *testenv.SyncBuffer
 }
 
 // newTestBot starts a Handler on st behind an httptest server. Short budgets
 // stand in for WeChat's 5 s.
 func newTestBot(t testing.TB, st State, asker Asker, mod func(*Config)) *testBot {
 	t.Helper()
-	b := &testBot{st: st, reg: prometheus.NewRegistry(), logs: &syncBuffer{}}
+	b := &testBot{st: st, reg: prometheus.NewRegistry(), logs: &testenv.SyncBuffer{}}
 	cfg := Config{
 		Token: testToken, AppID: testAppID, AppSecret: testSecret, EncodingAESKey: testAESKey,
 		Region: "天津市", PublicBaseURL: testBase,

@@ -11,6 +11,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"policybot/testenv"
 )
 
 // run runs policybot in-process with the given environment.
@@ -124,7 +126,7 @@ func TestUsageErrors(t *testing.T) {
 func TestServe(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	envv := map[string]string{"POLICYBOT_LISTEN": "127.0.0.1:0", "POLICYBOT_REGION": "天津市", "POLICYBOT_DATA_DIR": t.TempDir()}
-	var errb syncBuffer
+	var errb testenv.SyncBuffer
 	done := make(chan error, 1)
 	go func() {
 		done <- Run(ctx, []string{"serve"}, strings.NewReader(""), io.Discard, &errb, func(k string) string { return envv[k] })
