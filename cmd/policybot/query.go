@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"flag"
 	"fmt"
 	"io"
 	"strings"
@@ -16,15 +17,7 @@ func runSearch(ctx context.Context, e *env, args []string) error {
 	asJSON := fs.Bool("json", false, "print JSON as /api/search does")
 	k := fs.Int("k", web.DefaultK, "number of hits (1..50)")
 	region := fs.String("region", "", "asker region (default: POLICYBOT_REGION)")
-	pos, err := parseArgs(fs, args)
-	if err != nil {
-		return err
-	}
-	q := strings.TrimSpace(strings.Join(pos, " "))
-	if q == "" {
-		return usageError("usage: policybot search [--json] [-k N] [--region R] QUERY")
-	}
-	s, err := e.open(ctx, true)
+	q, s, err := e.openForQuestion(ctx, fs, args, "usage: policybot search [--json] [-k N] [--region R] QUERY")
 	if err != nil {
 		return err
 	}
@@ -46,6 +39,24 @@ func runSearch(ctx context.Context, e *env, args []string) error {
 		printHit(e.stdout, i+1, h)
 	}
 	return nil
+}
+
+// openForQuestion parses the flags, takes the positional arguments as the
+// question (usage when there is none) and opens the stack with the corpus.
+func (e *env) openForQuestion(ctx context.Context, fs *flag.FlagSet, args []string, usage string) (string, *stack, error) {
+	pos, err := parseArgs(fs, args)
+	if err != nil {
+		return "", nil, err
+	}
+	q := strings.TrimSpace(strings.Join(pos, " "))
+	if q == "" {
+		return "", nil, usageError("%s", usage)
+	}
+	s, err := e.open(ctx, true)
+	if err != nil {
+		return "", nil, err
+	}
+	return q, s, nil
 }
 
 func printHit(w io.Writer, n int, h retrieval.Hit) {
@@ -70,15 +81,7 @@ func runAsk(ctx context.Context, e *env, args []string) error {
 	asJSON := fs.Bool("json", false, "print JSON as /api/ask does")
 	session := fs.String("session", "", "conversation id (follow-ups need the same one)")
 	region := fs.String("region", "", "asker region (default: POLICYBOT_REGION)")
-	pos, err := parseArgs(fs, args)
-	if err != nil {
-		return err
-	}
-	q := strings.TrimSpace(strings.Join(pos, " "))
-	if q == "" {
-		return usageError("usage: policybot ask [--json] [--session S] [--region R] QUESTION")
-	}
-	s, err := e.open(ctx, true)
+	q, s, err := e.openForQuestion(ctx, fs, args, "usage: policybot ask [--json] [--session S] [--region R] QUESTION")
 	if err != nil {
 		return err
 	}
