@@ -62,21 +62,31 @@ const maxSparseShare = 0.4
 
 func newMemClause(d *memDoc, c IndexedClause) *memClause {
 	mc := &memClause{doc: d, c: c, norm: l2(c.Embedding), pathTerms: segment.Terms(strings.Join(c.Path, " "))}
-	_, _, mc.sparse = sparseOf(c.Embedding)
+	mc.sparse = isSparse(c.Embedding)
 	return mc
 }
 
-// sparseOf returns v's non-zero entries when it is sparse.
-func sparseOf(v []float32) (idx []int32, val []float32, ok bool) {
+// isSparse reports whether few enough of v's entries are non-zero (see maxSparseShare).
+func isSparse(v []float32) bool {
+	return len(v) > 0 && float64(nonZero(v)) <= maxSparseShare*float64(len(v))
+}
+
+func nonZero(v []float32) int {
 	nz := 0
 	for _, x := range v {
 		if x != 0 {
 			nz++
 		}
 	}
-	if len(v) == 0 || float64(nz) > maxSparseShare*float64(len(v)) {
+	return nz
+}
+
+// sparseOf returns v's non-zero entries when it is sparse.
+func sparseOf(v []float32) (idx []int32, val []float32, ok bool) {
+	if !isSparse(v) {
 		return nil, nil, false
 	}
+	nz := nonZero(v)
 	idx, val = make([]int32, 0, nz), make([]float32, 0, nz)
 	for i, x := range v {
 		if x != 0 {
