@@ -98,7 +98,7 @@ func appendClauseRows(rows [][]any, docID string, clauses []retrieval.IndexedCla
 			emb = pgvector.NewVector(c.Embedding)
 		}
 		rows = append(rows, []any{c.ID, docID, c.Ord, c.Label, nonNil(c.Path), c.Title, c.Text,
-			nonNil(c.Agencies), nonNil(c.LeadAgencies), c.TextHash, nonNil(c.Terms), emb})
+			nonNil(c.Agencies), nonNil(c.LeadAgencies), c.TextHash, nonNil(c.Terms), nonNil(c.Context), emb})
 	}
 	return rows
 }
@@ -106,7 +106,7 @@ func appendClauseRows(rows [][]any, docID string, clauses []retrieval.IndexedCla
 func copyClauseRows(ctx context.Context, tx pgx.Tx, rows [][]any) error {
 	_, err := tx.CopyFrom(ctx, pgx.Identifier{"clauses"},
 		[]string{"id", "document_id", "ord", "label", "path", "title", "text",
-			"agencies", "lead_agencies", "text_hash", "terms", "embedding"},
+			"agencies", "lead_agencies", "text_hash", "terms", "context_terms", "embedding"},
 		pgx.CopyFromRows(rows))
 	if err != nil {
 		return fmt.Errorf("copy clauses: %w", err)

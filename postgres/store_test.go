@@ -144,6 +144,7 @@ func TestMigrateHalfvecIndex(t *testing.T) {
 	for _, q := range []string{
 		"DROP INDEX clauses_embedding_hnsw",
 		"CREATE INDEX clauses_embedding_hnsw ON clauses USING hnsw (embedding vector_cosine_ops)",
+		"ALTER TABLE clauses DROP COLUMN context_terms", // added by migration 7
 		"DELETE FROM schema_migrations WHERE version >= 6",
 	} {
 		if _, err := s.pool.Exec(ctx, q); err != nil {

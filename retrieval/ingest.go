@@ -476,6 +476,9 @@ func (in *Ingester) index(ctx context.Context, u unit) (DocumentVersion, []strin
 		sum := sha256.Sum256([]byte(texts[i]))
 		ics[i] = IndexedClause{Clause: c, Ord: i, TextHash: hex.EncodeToString(sum[:]), Terms: segment.IndexTerms(texts[i])}
 	}
+	for i, ctx := range SectionContext(ics) {
+		ics[i].Context = ctx
+	}
 	return DocumentVersion{Document: doc, Clauses: ics}, texts, nil
 }
 
@@ -558,8 +561,8 @@ func (in *Ingester) write(ctx context.Context, docs []DocumentVersion) error {
 }
 
 // IndexVersion changes whenever the lexical terms stored for the same
-// clause change (2: segment.QuantityTerm).
-const IndexVersion = 2
+// clause change (2: segment.QuantityTerm; 3: IndexedClause.Context).
+const IndexVersion = 3
 
 // ContentHash identifies a document's source bytes as read by this parser
 // version and indexed by this IndexVersion: a change to either re-parses and

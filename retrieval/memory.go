@@ -266,6 +266,7 @@ func (s *MemoryStore) ReplaceDocument(ctx context.Context, doc StoredDocument, c
 	for i, c := range clauses {
 		c.Terms = slices.Clone(c.Terms)
 		c.Embedding = slices.Clone(c.Embedding)
+		c.Context = slices.Clone(c.Context)
 		mc := newMemClause(d, c)
 		d.clauses[i] = mc
 		if c.TextHash != "" && c.Embedding != nil {
@@ -541,11 +542,12 @@ func (s *MemoryStore) candidates(scored []scoredClause, withCosine bool) []Candi
 	out := make([]Candidate, len(scored))
 	for i, sc := range scored {
 		out[i] = Candidate{
-			Document:   sc.c.doc.doc.Meta,
-			Clause:     sc.c.c.Clause,
-			Terms:      sc.c.c.Terms, // never mutated after ReplaceDocument
-			TitleTerms: sc.c.doc.titleTerms,
-			PathTerms:  sc.c.pathTerms,
+			Document:     sc.c.doc.doc.Meta,
+			Clause:       sc.c.c.Clause,
+			Terms:        sc.c.c.Terms, // never mutated after ReplaceDocument
+			TitleTerms:   sc.c.doc.titleTerms,
+			PathTerms:    sc.c.pathTerms,
+			ContextTerms: sc.c.c.Context,
 		}
 		if withCosine {
 			out[i].Cosine = sc.score

@@ -47,6 +47,7 @@ type IndexedClause struct {
 	Ord       int       // 0-based position in the document
 	TextHash  string    // sha256 of the embedded text (see EmbedText); key of the embedding cache
 	Terms     []string  // lexical terms of title, path and text (segment.Terms), for the full-text index
+	Context   []string  // terms of the clause's section it lacks (SectionContext)
 	Embedding []float32 // from the store's embedding model
 }
 
@@ -61,6 +62,8 @@ type Candidate struct {
 	// the heading path, when the store keeps them (the memory store does);
 	// nil: the searcher works them out.
 	TitleTerms, PathTerms []string
+	// ContextTerms are the clause's IndexedClause.Context.
+	ContextTerms []string
 }
 
 // Query is what a store is asked for: up to K candidates near Vector (vector

@@ -231,6 +231,7 @@ func (s *Searcher) Search(ctx context.Context, req SearchRequest) ([]Hit, error)
 			path = s.fieldTerms(strings.Join(c.Clause.Path, " "))
 		}
 		counter.count(c.Terms, title, path)
+		counter.tallyContext(c.ContextTerms)
 		lex := conceptWeight*byConcept.score(counter) + (1-conceptWeight)*byBigram.score(counter)
 		score := lexicalWeight*lex + (1-lexicalWeight)*max(c.Cosine, 0)
 		score *= jurisdiction(c.Document, places)
@@ -507,6 +508,10 @@ func (sc *conceptScorer) score(tc *termCounter) float64 {
 			for i, t := range f.terms {
 				n := all[t]
 				if n == 0 {
+					if tc.context[t] > 0 {
+						cov += f.shares[i] * contextWeight
+						rep += f.shares[i] * contextWeight
+					}
 					continue
 				}
 				// Occurrences outside the title and path are the clause's own.
@@ -586,6 +591,9 @@ func (ls *lexScorer) score(tc *termCounter) float64 {
 	for i, t := range ls.terms {
 		n := tc.all[t]
 		if n == 0 {
+			if tc.context[t] > 0 {
+				sum += ls.weight[i] * BM25TF(contextWeight, tc.length, ls.avgLen)
+			}
 			continue
 		}
 		n -= (1 - titleWeight) * tc.title[t]
@@ -601,6 +609,7 @@ type termCounter struct {
 	index            map[string]int
 	filter           [filterWords]uint64 // a bit per hashed numbered term: most clause terms miss it and skip the map
 	all, title, path []float64
+	context          []float64
 	length           float64 // the clause's term count
 }
 
@@ -637,17 +646,21 @@ func termHash(t string) uint32 {
 func (tc *termCounter) count(clauseTerms, titleTerms, pathTerms []string) {
 	n := len(tc.index)
 	if len(tc.all) != n {
-		tc.all, tc.title, tc.path = make([]float64, n), make([]float64, n), make([]float64, n)
+		tc.all, tc.title, tc.path, tc.context = make([]float64, n), make([]float64, n), make([]float64, n), make([]float64, n)
 	} else {
 		clear(tc.all)
 		clear(tc.title)
 		clear(tc.path)
+		clear(tc.context)
 	}
 	tc.tally(tc.all, clauseTerms)
 	tc.tally(tc.title, titleTerms)
 	tc.tally(tc.path, pathTerms)
 	tc.length = float64(len(clauseTerms))
 }
+
+// tallyContext counts the clause's section context terms (after count).
+func (tc *termCounter) tallyContext(terms []string) { tc.tally(tc.context, terms) }
 
 func (tc *termCounter) tally(dst []float64, terms []string) {
 	for _, t := range terms {

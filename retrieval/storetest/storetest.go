@@ -87,6 +87,7 @@ func corpus() []fixture {
 	tj.clauses[0].Label, tj.clauses[0].Title = "（四）", "加强信贷支持"
 	tj.clauses[0].Agencies = []string{"人民银行天津分行", "天津银保监局", "市金融局"}
 	tj.clauses[0].LeadAgencies = []string{"人民银行天津分行"}
+	tj.clauses[0].Context = []string{"融资", "金融"}
 	bj := fixture{
 		doc: retrieval.StoredDocument{
 			Meta:   policy.Meta{ID: "bj", Title: "北京市中小企业促进条例", Date: "2023-01-01", Region: "北京市", Kind: policy.KindRegulation},
@@ -446,8 +447,8 @@ func testVectorOrder(t *testing.T, s retrieval.Store) {
 	// Candidates carry what the searcher scores and shows.
 	c := got[0]
 	if c.Document != fs[0].doc.Meta || !sameClause(c.Clause, fs[0].clauses[0].Clause) ||
-		!slices.Equal(c.Terms, fs[0].clauses[0].Terms) {
-		t.Errorf("candidate = %+v, want document tj and clause tj-0 with its terms", c)
+		!slices.Equal(c.Terms, fs[0].clauses[0].Terms) || !slices.Equal(c.ContextTerms, fs[0].clauses[0].Context) {
+		t.Errorf("candidate = %+v, want document tj and clause tj-0 with its terms and context terms", c)
 	}
 	// Asking for more than there is returns everything once.
 	got, err = s.VectorSearch(ctx, retrieval.Query{Vector: []float32{0, 0, 0, 1}, K: 50})
@@ -528,6 +529,9 @@ func testLexical(t *testing.T, s retrieval.Store) {
 		want := map[string]float64{"tj-0": 1, "bj-0": 0.9 / math.Sqrt(0.82)}[c.Clause.ID]
 		if math.Abs(c.Cosine-want) > 1e-5 {
 			t.Errorf("LexicalSearch with vector: %s cosine %.6f, want %.6f", c.Clause.ID, c.Cosine, want)
+		}
+		if wantCtx := map[string][]string{"tj-0": {"融资", "金融"}}[c.Clause.ID]; !slices.Equal(c.ContextTerms, wantCtx) {
+			t.Errorf("LexicalSearch: %s context terms %q, want %q", c.Clause.ID, c.ContextTerms, wantCtx)
 		}
 	}
 }
