@@ -310,10 +310,13 @@ const (
 
 // BeginBulk prepares for a load of about clauses clauses. For a large load
 // (see bulkShare) it drops the HNSW index, which would otherwise take every
-// vector one at a time inside the load's transactions; the returned end
-// function rebuilds it in one pass and analyzes the tables. While the index
-// is missing, vector search still answers, by a sequential scan. If the
-// process dies before end runs, the next BeginBulk or SetModel rebuilds it.
+// vector one at a time inside the load's transactions, and the GIN index on
+// the lexical terms, whose upkeep row by row cost a third of the loading
+// (measured at 10k synthetic clauses: loading 1,921 clauses/s with it,
+// 2,770 without; building it afterwards takes 0.3 s). The returned end
+// function builds both in one pass and analyzes the tables. While they are
+// missing, searches still answer, by sequential scans. If the process dies
+// before end runs, the next BeginBulk or SetModel builds them.
 func (s *Store) BeginBulk(ctx context.Context, clauses int) (func(context.Context) error, error) {
 	var stored int64
 	var dims int
@@ -321,7 +324,8 @@ func (s *Store) BeginBulk(ctx context.Context, clauses int) (func(context.Contex
 	err := s.pool.QueryRow(ctx, `SELECT
 			(SELECT clauses FROM corpus_stats),
 			(SELECT atttypmod FROM pg_attribute WHERE attrelid = 'clauses'::regclass AND attname = 'embedding'),
-			EXISTS (SELECT 1 FROM pg_indexes WHERE indexname = 'clauses_embedding_hnsw' AND schemaname = current_schema())`).
+			(SELECT count(*) = 2 FROM pg_indexes
+				WHERE indexname IN ('clauses_embedding_hnsw', 'clauses_lex_gin') AND schemaname = current_schema())`).
 		Scan(&stored, &dims, &indexed)
 	if err != nil {
 		return nil, fmt.Errorf("postgres: begin bulk load: %w", err)
@@ -329,19 +333,19 @@ func (s *Store) BeginBulk(ctx context.Context, clauses int) (func(context.Contex
 	bulk := dims > 0 && clauses > bulkMinClauses && float64(clauses) > bulkShare*float64(stored)
 	analyze := float64(clauses) > analyzeShare*float64(stored)
 	switch {
-	case bulk && indexed:
-		if err := s.dropVectorIndex(ctx); err != nil {
+	case bulk:
+		if err := s.dropSearchIndexes(ctx); err != nil {
 			return nil, err
 		}
-	case !bulk && !indexed && dims > 0:
+	case !indexed && dims > 0:
 		// An earlier bulk load did not finish: repair before loading more.
-		if err := s.buildVectorIndex(ctx, stored, dims); err != nil {
+		if err := s.buildSearchIndexes(ctx, stored, dims); err != nil {
 			return nil, err
 		}
 	}
 	return func(ctx context.Context) error {
 		if bulk {
-			if err := s.buildVectorIndex(ctx, stored+int64(clauses), dims); err != nil {
+			if err := s.buildSearchIndexes(ctx, stored+int64(clauses), dims); err != nil {
 				return err
 			}
 		}
@@ -354,28 +358,29 @@ func (s *Store) BeginBulk(ctx context.Context, clauses int) (func(context.Contex
 	}, nil
 }
 
-func (s *Store) dropVectorIndex(ctx context.Context) error {
+func (s *Store) dropSearchIndexes(ctx context.Context) error {
 	err := s.transact(ctx, pgx.TxOptions{}, func(tx pgx.Tx) error {
 		if err := lock(ctx, tx, lockCorpus); err != nil {
 			return err
 		}
-		_, err := tx.Exec(ctx, "DROP INDEX IF EXISTS clauses_embedding_hnsw")
+		_, err := tx.Exec(ctx, "DROP INDEX IF EXISTS clauses_embedding_hnsw, clauses_lex_gin")
 		return err
 	})
 	if err != nil {
-		return fmt.Errorf("postgres: drop vector index: %w", err)
+		return fmt.Errorf("postgres: drop search indexes: %w", err)
 	}
 	return nil
 }
 
-// buildVectorIndex builds the HNSW index in one pass over about rows
+// buildSearchIndexes builds the GIN index (when missing) and the HNSW index
+// in one pass over about rows
 // vectors of dims dimensions. The build is fast only while the graph fits in
 // maintenance_work_mem (about 8 bytes per dimension and 1 KB of neighbours
 // per vector, measured at 200k 512-dimensional vectors), so the setting is
 // raised for this transaction only. The corpus lock keeps writers out: a
 // ReplaceDocuments committed during the build would be indexed anyway, but
 // waiting is cheaper than racing a concurrent CREATE INDEX.
-func (s *Store) buildVectorIndex(ctx context.Context, rows int64, dims int) error {
+func (s *Store) buildSearchIndexes(ctx context.Context, rows int64, dims int) error {
 	mem := min(max(rows*int64(2*dims+1024), 64<<20), 4<<30)
 	err := s.transact(ctx, pgx.TxOptions{}, func(tx pgx.Tx) error {
 		if err := lock(ctx, tx, lockCorpus); err != nil {
@@ -385,6 +390,7 @@ func (s *Store) buildVectorIndex(ctx context.Context, rows int64, dims int) erro
 			"SELECT set_config('maintenance_work_mem', '" + strconv.FormatInt(mem>>10, 10) + "kB', true)",
 			"SELECT set_config('max_parallel_maintenance_workers', '2', true)",
 			VectorIndexSQL(dims),
+			lexIndexSQL,
 		} {
 			if _, err := tx.Exec(ctx, q); err != nil {
 				return err
@@ -393,7 +399,7 @@ func (s *Store) buildVectorIndex(ctx context.Context, rows int64, dims int) erro
 		return nil
 	})
 	if err != nil {
-		return fmt.Errorf("postgres: build vector index: %w", err)
+		return fmt.Errorf("postgres: build search indexes: %w", err)
 	}
 	return nil
 }

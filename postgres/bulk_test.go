@@ -152,16 +152,16 @@ func TestReplaceDocumentsFailsWhole(t *testing.T) {
 	}
 }
 
-// vectorIndexed reports whether the HNSW index exists.
-func vectorIndexed(t *testing.T, s *Store) bool {
+// searchIndexes reports whether the HNSW and the GIN index exist.
+func searchIndexes(t *testing.T, s *Store) (hnsw, gin bool) {
 	t.Helper()
-	var ok bool
-	err := s.pool.QueryRow(context.Background(), `SELECT EXISTS (SELECT 1 FROM pg_indexes
-		WHERE indexname = 'clauses_embedding_hnsw' AND schemaname = current_schema())`).Scan(&ok)
+	err := s.pool.QueryRow(context.Background(), `SELECT
+		EXISTS (SELECT 1 FROM pg_indexes WHERE indexname = 'clauses_embedding_hnsw' AND schemaname = current_schema()),
+		EXISTS (SELECT 1 FROM pg_indexes WHERE indexname = 'clauses_lex_gin' AND schemaname = current_schema())`).Scan(&hnsw, &gin)
 	if err != nil {
 		t.Fatal(err)
 	}
-	return ok
+	return hnsw, gin
 }
 
 func TestBeginBulk(t *testing.T) {
@@ -182,7 +182,7 @@ func TestBeginBulk(t *testing.T) {
 	tests := []struct {
 		name        string
 		clauses     int
-		wantDrop    bool // the index is gone during the load
+		wantDrop    bool // the indexes are gone during the load
 		wantAnalyze bool
 	}{
 		{"Small", 100, false, false},
@@ -195,22 +195,26 @@ func TestBeginBulk(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if got := !vectorIndexed(t, s); got != tt.wantDrop {
-				t.Errorf("index dropped during the load = %v, want %v", got, tt.wantDrop)
+			if hnsw, gin := searchIndexes(t, s); hnsw == tt.wantDrop || gin == tt.wantDrop {
+				t.Errorf("during the load: HNSW index %v, GIN index %v; want them dropped: %v", hnsw, gin, tt.wantDrop)
 			}
 			// What is loaded meanwhile is indexed by the rebuild.
-			if err := s.ReplaceDocuments(ctx, []retrieval.DocumentVersion{version("new-"+tt.name, "active", "乙", 3)}); err != nil {
+			if err := s.ReplaceDocuments(ctx, []retrieval.DocumentVersion{version("new-"+tt.name, "active", "乙"+tt.name, 3)}); err != nil {
 				t.Fatal(err)
 			}
 			if err := end(ctx); err != nil {
 				t.Fatal(err)
 			}
-			if !vectorIndexed(t, s) {
-				t.Fatal("index missing after end")
+			if hnsw, gin := searchIndexes(t, s); !hnsw || !gin {
+				t.Fatalf("after end: HNSW index %v, GIN index %v; want both", hnsw, gin)
 			}
 			got, err := s.VectorSearch(ctx, retrieval.Query{Vector: []float32{1, 2, 0, 0}, K: 3})
 			if err != nil || len(got) != 3 {
 				t.Errorf("VectorSearch after the load = %d candidates, %v", len(got), err)
+			}
+			got, err = s.LexicalSearch(ctx, retrieval.Query{Terms: []string{"乙" + tt.name}, K: 10})
+			if err != nil || len(got) != 3 {
+				t.Errorf("LexicalSearch after the load = %d candidates, %v; want the 3 clauses loaded", len(got), err)
 			}
 			if tt.wantAnalyze {
 				// ANALYZE sets the planner's row count; each subtest adds
@@ -230,15 +234,15 @@ func TestBeginBulk(t *testing.T) {
 	}
 	t.Run("RepairsMissingIndex", func(t *testing.T) {
 		// A bulk load that died before its end left no index.
-		if err := s.dropVectorIndex(ctx); err != nil {
+		if err := s.dropSearchIndexes(ctx); err != nil {
 			t.Fatal(err)
 		}
 		end, err := s.BeginBulk(ctx, 1)
 		if err != nil {
 			t.Fatal(err)
 		}
-		if !vectorIndexed(t, s) {
-			t.Error("BeginBulk of a small load did not rebuild the missing index")
+		if hnsw, gin := searchIndexes(t, s); !hnsw || !gin {
+			t.Errorf("BeginBulk of a small load left HNSW index %v, GIN index %v; want both rebuilt", hnsw, gin)
 		}
 		if err := end(ctx); err != nil {
 			t.Fatal(err)

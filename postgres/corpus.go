@@ -26,6 +26,10 @@ func VectorIndexSQL(dims int) string {
 	USING hnsw ((embedding::halfvec(%d)) halfvec_cosine_ops) WITH (m = 16, ef_construction = 64)`, dims)
 }
 
+// lexIndexSQL builds the GIN index on the clauses' lexical terms (also in
+// migration 1; a bulk load drops it and builds it again).
+const lexIndexSQL = "CREATE INDEX IF NOT EXISTS clauses_lex_gin ON clauses USING gin (lex)"
+
 // VectorDistance is the expression the HNSW index is ordered by, for a
 // query vector of dims dimensions in parameter $param.
 func VectorDistance(dims, param int) string {
@@ -267,8 +271,11 @@ func (s *Store) SetModel(ctx context.Context, m retrieval.Model) error {
 				}
 			}
 		}
-		if _, err = tx.Exec(ctx, VectorIndexSQL(m.Dimensions)); err != nil {
-			return err
+		// The indexes may be missing after a bulk load that did not finish.
+		for _, q := range []string{VectorIndexSQL(m.Dimensions), lexIndexSQL} {
+			if _, err = tx.Exec(ctx, q); err != nil {
+				return err
+			}
 		}
 		_, err = tx.Exec(ctx, `INSERT INTO meta (key, value) VALUES ('embedding_model', $1), ('embedding_dimensions', $2)
 			ON CONFLICT (key) DO UPDATE SET value = excluded.value`, m.Name, strconv.Itoa(m.Dimensions))
