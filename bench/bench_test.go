@@ -57,3 +57,28 @@ func TestRecall(t *testing.T) {
 		})
 	}
 }
+
+func TestTiedRecall(t *testing.T) {
+	tests := []struct {
+		name       string
+		got, exact []float64
+		k          int
+		want       float64
+	}{
+		{"Same", []float64{0.1, 0.2}, []float64{0.1, 0.2}, 2, 1},
+		// Another clause at the k-th distance is as good as the one the
+		// exact sort put there.
+		{"Tie", []float64{0.1, 0.2}, []float64{0.1, 0.2, 0.2}, 2, 1},
+		{"Farther", []float64{0.1, 0.3}, []float64{0.1, 0.2}, 2, 0.5},
+		{"Short", []float64{0.1}, []float64{0.1, 0.2}, 2, 0.5},
+		{"BeyondK", []float64{0.5, 0.1}, []float64{0.1, 0.2}, 1, 0},
+		{"NoExact", nil, nil, 10, 1},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := TiedRecall(tt.got, tt.exact, tt.k); got != tt.want {
+				t.Fatalf("TiedRecall = %v, want %v", got, tt.want)
+			}
+		})
+	}
+}

@@ -56,7 +56,9 @@ func SearchLatency(ctx context.Context, s *retrieval.Searcher, questions []strin
 type EfResult struct {
 	EfSearch int
 	Latency  Summary
-	Recall   float64 // mean recall@k against exact search
+	Recall   float64 // mean recall@k against exact search (Recall)
+	// TiedRecall is the mean TiedRecall: equally near clauses count alike.
+	TiedRecall float64
 }
 
 // nearestSQL is the shape of postgres.Store.VectorSearch without a region
@@ -68,7 +70,14 @@ func nearestSQL(order string) string {
 	WHERE c.embedding IS NOT NULL AND d.status = 'active'
 	ORDER BY ` + order + `
 	LIMIT $2)
-SELECT id FROM nearest ORDER BY distance, id`
+SELECT id, distance FROM nearest ORDER BY distance, id`
+}
+
+// Neighbors are a vector search's results, nearest first, with their
+// full-precision cosine distances.
+type Neighbors struct {
+	IDs      []string
+	Distance []float64
 }
 
 // exactOrder is the full-precision distance: the exact search ranks by it,
@@ -77,15 +86,15 @@ const exactOrder = "c.embedding <=> $1"
 
 // Exact returns the true k nearest clauses of each vector: the same query
 // with index scans off, i.e. a sequential scan and sort.
-func Exact(ctx context.Context, pool *pgxpool.Pool, vecs [][]float32, k int) ([][]string, error) {
-	out := make([][]string, len(vecs))
+func Exact(ctx context.Context, pool *pgxpool.Pool, vecs [][]float32, k int) ([]Neighbors, error) {
+	out := make([]Neighbors, len(vecs))
 	for i, v := range vecs {
 		err := pgx.BeginTxFunc(ctx, pool, pgx.TxOptions{AccessMode: pgx.ReadOnly}, func(tx pgx.Tx) error {
 			if _, err := tx.Exec(ctx, "SET LOCAL enable_indexscan = off"); err != nil {
 				return err
 			}
 			var err error
-			out[i], err = ids(ctx, tx, exactOrder, v, k)
+			out[i], err = nearest(ctx, tx, exactOrder, v, k)
 			return err
 		})
 		if err != nil {
@@ -95,48 +104,80 @@ func Exact(ctx context.Context, pool *pgxpool.Pool, vecs [][]float32, k int) ([]
 	return out, nil
 }
 
-func ids(ctx context.Context, tx pgx.Tx, order string, v []float32, k int) ([]string, error) {
+func nearest(ctx context.Context, tx pgx.Tx, order string, v []float32, k int) (Neighbors, error) {
+	var n Neighbors
 	rows, err := tx.Query(ctx, nearestSQL(order), pgvector.NewVector(v), k)
 	if err != nil {
-		return nil, err
+		return n, err
 	}
-	return pgx.CollectRows(rows, pgx.RowTo[string])
+	var id string
+	var d float64
+	_, err = pgx.ForEachRow(rows, []any{&id, &d}, func() error {
+		n.IDs = append(n.IDs, id)
+		n.Distance = append(n.Distance, d)
+		return nil
+	})
+	return n, err
 }
 
 // EfStudy times the HNSW search of every vector at each ef_search (with the
 // iterative scan production uses) and scores it against exact.
-func EfStudy(ctx context.Context, pool *pgxpool.Pool, vecs [][]float32, exact [][]string, k int, efs []int, runs int) ([]EfResult, error) {
+func EfStudy(ctx context.Context, pool *pgxpool.Pool, vecs [][]float32, exact []Neighbors, k int, efs []int, runs int) ([]EfResult, error) {
 	var out []EfResult
 	for _, ef := range efs {
 		var sums []Summary
-		var recall float64
+		var recall, tied float64
 		for run := range runs {
 			ds := make([]time.Duration, 0, len(vecs))
-			recall = 0
+			recall, tied = 0, 0
 			for i, v := range vecs {
 				start := time.Now()
-				var got []string
+				var got Neighbors
 				err := pgx.BeginTxFunc(ctx, pool, pgx.TxOptions{AccessMode: pgx.ReadOnly}, func(tx pgx.Tx) error {
 					_, err := tx.Exec(ctx, `SELECT set_config('hnsw.ef_search', $1, true),
 						set_config('hnsw.iterative_scan', 'relaxed_order', true)`, strconv.Itoa(ef))
 					if err != nil {
 						return err
 					}
-					got, err = ids(ctx, tx, postgres.VectorDistance(len(v), 1), v, k)
+					got, err = nearest(ctx, tx, postgres.VectorDistance(len(v), 1), v, k)
 					return err
 				})
 				if err != nil {
 					return nil, fmt.Errorf("bench ef study (ef %d): %w", ef, err)
 				}
 				ds = append(ds, time.Since(start))
-				recall += Recall(got, exact[i], k)
+				recall += Recall(got.IDs, exact[i].IDs, k)
+				tied += TiedRecall(got.Distance, exact[i].Distance, k)
 			}
 			_ = run
 			sums = append(sums, Summarize(ds))
 		}
-		out = append(out, EfResult{EfSearch: ef, Latency: MedianSummary(sums), Recall: recall / float64(len(vecs))})
+		out = append(out, EfResult{EfSearch: ef, Latency: MedianSummary(sums), Recall: recall / float64(len(vecs)), TiedRecall: tied / float64(len(vecs))})
 	}
 	return out, nil
+}
+
+// tieEpsilon: distances this close count as equal (float32 embeddings).
+const tieEpsilon = 1e-6
+
+// TiedRecall is recall@k that counts ties as found: the share of got's
+// first k results no farther than the exact k-th nearest (the definition
+// of ann-benchmarks). When several clauses are equally near — the same
+// sentence in several documents — any k of them are a right answer, while
+// Recall counts the ones the exact sort happened to put first.
+func TiedRecall(got, exact []float64, k int) float64 {
+	if len(exact) == 0 {
+		return 1
+	}
+	want := min(k, len(exact))
+	limit := exact[want-1] + tieEpsilon
+	n := 0
+	for _, d := range got[:min(k, len(got))] {
+		if d <= limit {
+			n++
+		}
+	}
+	return float64(min(n, want)) / float64(want)
 }
 
 // Recall is the share of the exact top k that got holds.

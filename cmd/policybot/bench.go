@@ -246,7 +246,7 @@ func benchSearch(ctx context.Context, e *env, args []string) error {
 		return err
 	}
 	for _, r := range study {
-		fmt.Fprintf(e.stdout, "HNSW ef_search=%d: recall@%d %.3f, %s\n", r.EfSearch, *k, r.Recall, r.Latency)
+		fmt.Fprintf(e.stdout, "HNSW ef_search=%d: recall@%d %.3f (ties counted: %.3f), %s\n", r.EfSearch, *k, r.Recall, r.TiedRecall, r.Latency)
 	}
 	if *explain {
 		vec, lex, err := bench.Explain(ctx, store.Pool(), vecs[0], []string{"续贷", "小微", "企业"})
