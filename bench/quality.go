@@ -3,6 +3,7 @@ package bench
 import (
 	"context"
 	"fmt"
+	"slices"
 
 	"policybot/bench/synth"
 	"policybot/retrieval"
@@ -32,17 +33,25 @@ func Evaluate(ctx context.Context, s *retrieval.Searcher, qs []retrieval.EvalQue
 		if len(q.Gold) == 0 {
 			continue
 		}
-		hits, err := s.Search(ctx, retrieval.SearchRequest{Query: q.Q, Region: region, K: 3})
+		hits, err := s.Search(ctx, retrieval.SearchRequest{Query: q.Q, Region: region, K: 10})
 		if err != nil {
 			return r, fmt.Errorf("bench evaluate %q: %w", q.Q, err)
 		}
 		r.Answerable++
+		gold := slices.IndexFunc(hits, func(h retrieval.Hit) bool {
+			return !synth.IsSynthetic(h.Document.ID) && retrieval.Relevant(q, h)
+		})
 		if len(hits) > 0 && synth.IsSynthetic(hits[0].Document.ID) {
 			r.SyntheticTop++
 			text := []rune(hits[0].Clause.Text)
-			r.Displaced = append(r.Displaced, fmt.Sprintf("%s → 《%s》 %s", q.Q, hits[0].Document.Title, string(text[:min(len(text), 80)])))
+			where := "not in the top 10"
+			if gold >= 0 {
+				where = fmt.Sprintf("rank %d, score %.3f", gold+1, hits[gold].Score)
+			}
+			r.Displaced = append(r.Displaced, fmt.Sprintf("%s → %.3f 《%s》 %s (the real answer: %s)",
+				q.Q, hits[0].Score, hits[0].Document.Title, string(text[:min(len(text), 80)]), where))
 		}
-		for i, h := range hits {
+		for i, h := range hits[:min(3, len(hits))] {
 			if !synth.IsSynthetic(h.Document.ID) && retrieval.Relevant(q, h) {
 				if i == 0 {
 					r.Hit1++
