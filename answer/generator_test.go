@@ -39,8 +39,9 @@ func (g *fakeGenerator) Generate(ctx context.Context, _ string, hits []retrieval
 
 func TestGeneratorFallback(t *testing.T) {
 	const budget = 150 * time.Millisecond
-	// The generator is given the candidates credit (1) and national (2).
-	good := Draft{Text: "国家鼓励银行合理采取续贷、展期等方式[2]；天津对符合条件的小微企业开展无还本续贷[1]。请联系人民银行天津分行。", Cited: []int{1, 0}}
+	// The generator is given the candidates credit (1), finance (2, of the
+	// same document) and national (3).
+	good := Draft{Text: "国家鼓励银行合理采取续贷、展期等方式[3]；天津对符合条件的小微企业开展无还本续贷[1]。请联系人民银行天津分行。", Cited: []int{2, 0}}
 	tests := []struct {
 		name         string
 		gen          *fakeGenerator
