@@ -131,6 +131,7 @@ type evalFigures struct {
 	answerable, unanswerable int
 	searchHit1, citeHit1     int
 	searchHit3, citeAny      int // gold in the top 3 hits; gold among the answer's citations
+	citations                int // in all answers to answerable questions
 	refusedAnswerable        int
 	refusedUnanswerable      int
 	unanswerableBest         []float64 // best hit scores of the unanswerable questions
@@ -179,6 +180,7 @@ func runEval(t *testing.T, svc *Service, srch *retrieval.Searcher, cases []evalC
 			t.Logf("refused answerable %q (best %.3f)", c.Q, best)
 			continue
 		}
+		f.citations += len(ans.Citations)
 		if slices.ContainsFunc(ans.Citations, c.isGold) {
 			f.citeAny++
 		}
@@ -217,8 +219,8 @@ func TestIntegrationEval(t *testing.T) {
 		t.Run(tt.file, func(t *testing.T) {
 			svc := New(Config{Searcher: srch, Recorder: state.NewMemory(), DefaultRegion: tt.region, Logger: quietLogger()})
 			f := runEval(t, svc, srch, readEval(t, evalPath(shared, tt.file)), tt.region)
-			t.Logf("%s: %d answerable: search hit@1 %d, first citation gold %d, search hit@3 %d, gold cited %d, refused %d, lowest best score %.3f; %d of %d unanswerable refused (best scores %.3f)",
-				tt.file, f.answerable, f.searchHit1, f.citeHit1, f.searchHit3, f.citeAny, f.refusedAnswerable, f.answerableMinBest,
+			t.Logf("%s: %d answerable: search hit@1 %d, first citation gold %d, search hit@3 %d, gold cited %d (%d citations), refused %d, lowest best score %.3f; %d of %d unanswerable refused (best scores %.3f)",
+				tt.file, f.answerable, f.searchHit1, f.citeHit1, f.searchHit3, f.citeAny, f.citations, f.refusedAnswerable, f.answerableMinBest,
 				f.refusedUnanswerable, f.unanswerable, f.unanswerableBest)
 			if f.citeAny < tt.minCited {
 				t.Errorf("gold clause cited in %d answers, want ≥ %d", f.citeAny, tt.minCited)
