@@ -3,6 +3,7 @@ package answer
 import (
 	"context"
 	"math"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -29,8 +30,13 @@ type Extractive struct{}
 var _ Generator = Extractive{}
 
 // Generate cites the first hit and every further hit whose best sentence
-// shares about as much with the question as the first hit's best does. It
-// never fails; with no hits it returns an empty Draft.
+// shares about as much with the question as the first hit's best does, or
+// shares any of it and sits in the section of a clause already cited:
+// sibling items answer facets of one topic (受理条件, 受理范围, 办理时间) and an
+// item need not repeat the topic its section names (measured with
+// TestIntegrationEval: external-dev gold clause cited in 24 answers instead
+// of 23, for 2 more citations in 30 answers). It never fails; with no hits
+// it returns an empty Draft.
 func (Extractive) Generate(_ context.Context, question string, hits []retrieval.Hit) (Draft, error) {
 	terms := segment.Query(question)
 	var d Draft
@@ -40,7 +46,7 @@ func (Extractive) Generate(_ context.Context, question string, hits []retrieval.
 		quote, best := quoteClause(h, terms)
 		if i == 0 {
 			first = best
-		} else if quote == "" || best == 0 || best < sentenceShare*first {
+		} else if quote == "" || best == 0 || best < sentenceShare*first && !siblingOfCited(h, hits, d.Cited) {
 			continue
 		}
 		d.Cited = append(d.Cited, i)
@@ -50,6 +56,19 @@ func (Extractive) Generate(_ context.Context, question string, hits []retrieval.
 	}
 	d.Text = strings.Join(paras, "\n\n")
 	return d, nil
+}
+
+// siblingOfCited reports whether h is in the same section of the same
+// document as a hit already cited.
+func siblingOfCited(h retrieval.Hit, hits []retrieval.Hit, cited []int) bool {
+	for _, i := range cited {
+		c := hits[i]
+		if c.Document.ID == h.Document.ID && len(c.Clause.Path) > 1 && len(h.Clause.Path) == len(c.Clause.Path) &&
+			slices.Equal(c.Clause.Path[:len(c.Clause.Path)-1], h.Clause.Path[:len(h.Clause.Path)-1]) {
+			return true
+		}
+	}
+	return false
 }
 
 // quoteClause returns the clause's sentences that answer the question, in

@@ -203,14 +203,14 @@ func TestIntegrationEval(t *testing.T) {
 	srch := realSearcher(t)
 	shared := testenv.Shared(t)
 	// minCited: answers citing the gold clause, a question under the
-	// measured 27, 23 and 32 (26, 22 and 29 when an answer cited one clause
+	// measured 27, 24 and 32 (26, 22 and 29 when an answer cited one clause
 	// per document).
 	tests := []struct {
 		file, region string
 		minCited     int
 	}{
 		{"dev.jsonl", "天津市", 26},
-		{"external-dev.jsonl", "", 22},
+		{"external-dev.jsonl", "", 23},
 		// Our own questions over documents the dev sets do not cover, with
 		// out-of-corpus topics that share generic words with the corpus.
 		{"validation.jsonl", "", 31},

@@ -167,6 +167,15 @@ func TestSentences(t *testing.T) {
 func TestExtractive(t *testing.T) {
 	long := credit
 	long.Clause.Text = strings.Repeat("支持小微企业续贷业务的发展和壮大，", 30) + "。"
+	// A sibling item of credit's section whose sentence shares little with
+	// the question, and the same item in another section.
+	sectioned := credit
+	sectioned.Clause.Path = []string{"二、加大融资支持力度", "（四）加强信贷支持"}
+	sibling := finance
+	sibling.Clause.Path = []string{"二、加大融资支持力度", "（五）办理时间"}
+	sibling.Clause.Text = "办理时间：企业自即日起至年底前申请。"
+	elsewhere := sibling
+	elsewhere.Clause.Path = []string{"三、其他", "（一）办理时间"}
 	tests := []struct {
 		name      string
 		q         string
@@ -183,6 +192,10 @@ func TestExtractive(t *testing.T) {
 			[]string{"无还本续贷"}, []string{"动产融资"}, []int{0}},
 		{"matched further clause cited", "小微企业续贷怎么办", []retrieval.Hit{credit, national},
 			[]string{"无还本续贷", "[1]", "展期", "[2]"}, nil, []int{0, 1}},
+		{"weak sibling of a cited clause cited", "小微企业续贷的办理时间", []retrieval.Hit{sectioned, sibling},
+			[]string{"无还本续贷", "[1]", "自即日起至年底前", "[2]"}, nil, []int{0, 1}},
+		{"weak clause of another section left out", "小微企业续贷的办理时间", []retrieval.Hit{sectioned, elsewhere},
+			[]string{"无还本续贷"}, []string{"自即日起至年底前"}, []int{0}},
 		{"semantic hit quotes the opening", "碳排放权交易", []retrieval.Hit{credit},
 			[]string{"深入实施中小微企业金融服务能力提升工程"}, nil, []int{0}},
 	}
