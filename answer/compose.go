@@ -33,19 +33,20 @@ func jurisdiction(docRegion, asker string) int {
 	}
 }
 
-// candidates picks the hits an answer may cite, at most n, each scoring at
-// least related × the best score: one per document, except among the
-// searcher's top sameDocTop, which are all candidates — a service guide
-// answers 受理条件, 受理范围 and 办理时间 in sibling items, and citing only the
-// first of them left out the one asked for (measured on the three question
-// sets: the gold clause cited in 26/22/29 answers of 28/30/37, then in
-// 27/23/32). The first is
-// the searcher's best, unless it is another region's clause the question
-// does not name and a close one of the asker's region or national exists:
-// then that one leads. Further hits must apply to the asker (own region or
-// national) or to the region the first is about; own region before national.
+// sameDocTop: the searcher's top hits that may be cited together although
+// they share a document. A service guide answers 受理条件, 受理范围 and 办理时间
+// in sibling items, and citing one clause per document left out the one
+// asked for (measured on the three question sets: the gold clause cited in
+// 26/22/29 answers of 28/30/37, then in 27/23/32).
 const sameDocTop = 3
 
+// candidates picks the hits an answer may cite, at most n, each scoring at
+// least related × the best score, one per document except among the top
+// sameDocTop. The first is the searcher's best, unless it is another
+// region's clause the question does not name and a close one of the asker's
+// region or national exists: then that one leads. Further hits must apply to
+// the asker (own region or national) or to the region the first is about;
+// own region before national.
 func candidates(hits []retrieval.Hit, question, region string, related float64, n int) []retrieval.Hit {
 	if len(hits) == 0 || n <= 0 {
 		return nil

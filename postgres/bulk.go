@@ -372,12 +372,12 @@ func (s *Store) dropSearchIndexes(ctx context.Context) error {
 	return nil
 }
 
-// buildSearchIndexes builds the GIN index (when missing) and the HNSW index
-// in one pass over about rows
-// vectors of dims dimensions. The build is fast only while the graph fits in
-// maintenance_work_mem (about 8 bytes per dimension and 1 KB of neighbours
-// per vector, measured at 200k 512-dimensional vectors), so the setting is
-// raised for this transaction only. The corpus lock keeps writers out: a
+// buildSearchIndexes builds the missing search indexes: the HNSW index in
+// one pass over about rows vectors of dims dimensions, and the GIN index.
+// The HNSW build is fast only while the graph fits in maintenance_work_mem
+// (about 8 bytes per dimension and 1 KB of neighbours per vector, measured
+// at 200k 512-dimensional vectors), so the setting is raised for this
+// transaction only. The corpus lock keeps writers out: a
 // ReplaceDocuments committed during the build would be indexed anyway, but
 // waiting is cheaper than racing a concurrent CREATE INDEX.
 func (s *Store) buildSearchIndexes(ctx context.Context, rows int64, dims int) error {

@@ -476,8 +476,8 @@ func (in *Ingester) index(ctx context.Context, u unit) (DocumentVersion, []strin
 		sum := sha256.Sum256([]byte(texts[i]))
 		ics[i] = IndexedClause{Clause: c, Ord: i, TextHash: hex.EncodeToString(sum[:]), Terms: segment.IndexTerms(texts[i])}
 	}
-	for i, ctx := range SectionContext(ics) {
-		ics[i].Context = ctx
+	for i, terms := range SectionContext(ics) {
+		ics[i].Context = terms
 	}
 	return DocumentVersion{Document: doc, Clauses: ics}, texts, nil
 }

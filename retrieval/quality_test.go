@@ -211,31 +211,33 @@ func TestConceptScorer(t *testing.T) {
 	st.DF["业社"] = 2 // a rare bigram across two concepts
 	tc := newTermCounter()
 	sc := newConceptScorer(concepts, st, tc)
-	score := func(text, title, path string) float64 {
-		tc.count(segment.Terms(title+"\n"+path+"\n"+text), segment.Terms(title), segment.Terms(path))
+	score := func(text, title, path, context string) float64 {
+		tc.count(segment.Terms(title+"\n"+path+"\n"+text), segment.Terms(title), segment.Terms(path), segment.Terms(context))
 		return sc.score(tc)
 	}
 	tests := []struct {
 		name          string
-		better, worse [3]string // clause text, document title, heading path
+		better, worse [4]string // clause text, document title, heading path, section context
 	}{
-		{"distinct concepts beat repeats", [3]string{"企业社保减免措施", "", ""}, [3]string{"社保社保社保社保社保", "", ""}},
-		{"own text beats title only", [3]string{"社保减免", "", ""}, [3]string{"减免", "社保通知", ""}},
-		{"title beats nothing", [3]string{"减免", "社保通知", ""}, [3]string{"减免", "通知", ""}},
-		{"own text beats path only", [3]string{"社保减免", "", ""}, [3]string{"减免", "", "社保"}},
-		{"word beats its synonym", [3]string{"社保减免", "", ""}, [3]string{"社会保险费减免", "", ""}},
-		{"synonym beats nothing", [3]string{"社会保险费减免", "", ""}, [3]string{"住房减免", "", ""}},
-		{"junk bigram earns nothing", [3]string{"企业，社保", "", ""}, [3]string{"业社", "", ""}},
+		{"distinct concepts beat repeats", [4]string{"企业社保减免措施", "", ""}, [4]string{"社保社保社保社保社保", "", ""}},
+		{"own text beats title only", [4]string{"社保减免", "", ""}, [4]string{"减免", "社保通知", ""}},
+		{"title beats nothing", [4]string{"减免", "社保通知", ""}, [4]string{"减免", "通知", ""}},
+		{"own text beats path only", [4]string{"社保减免", "", ""}, [4]string{"减免", "", "社保"}},
+		{"own text beats context only", [4]string{"社保减免", "", ""}, [4]string{"减免", "", "", "社保"}},
+		{"context beats nothing", [4]string{"减免", "", "", "社保"}, [4]string{"减免", "", ""}},
+		{"word beats its synonym", [4]string{"社保减免", "", ""}, [4]string{"社会保险费减免", "", ""}},
+		{"synonym beats nothing", [4]string{"社会保险费减免", "", ""}, [4]string{"住房减免", "", ""}},
+		{"junk bigram earns nothing", [4]string{"企业，社保", "", ""}, [4]string{"业社", "", ""}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			b, w := score(tt.better[0], tt.better[1], tt.better[2]), score(tt.worse[0], tt.worse[1], tt.worse[2])
+			b, w := score(tt.better[0], tt.better[1], tt.better[2], tt.better[3]), score(tt.worse[0], tt.worse[1], tt.worse[2], tt.worse[3])
 			if b <= w || b < 0 || b > 1 || w < 0 {
 				t.Errorf("score %v ≤ %v, want more, both in [0, 1]", b, w)
 			}
 		})
 	}
-	if got := score("业社", "", ""); got != 0 {
+	if got := score("业社", "", "", ""); got != 0 {
 		t.Errorf("a clause holding only the cross-concept bigram scores %v, want 0", got)
 	}
 }

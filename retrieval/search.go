@@ -230,8 +230,7 @@ func (s *Searcher) Search(ctx context.Context, req SearchRequest) ([]Hit, error)
 		if path == nil {
 			path = s.fieldTerms(strings.Join(c.Clause.Path, " "))
 		}
-		counter.count(c.Terms, title, path)
-		counter.tallyContext(c.ContextTerms)
+		counter.count(c.Terms, title, path, c.ContextTerms)
 		lex := conceptWeight*byConcept.score(counter) + (1-conceptWeight)*byBigram.score(counter)
 		score := lexicalWeight*lex + (1-lexicalWeight)*max(c.Cosine, 0)
 		score *= jurisdiction(c.Document, places)
@@ -642,8 +641,8 @@ func termHash(t string) uint32 {
 }
 
 // count takes a clause's terms (title and path included, as the stores keep
-// them), its document title's and its heading path's.
-func (tc *termCounter) count(clauseTerms, titleTerms, pathTerms []string) {
+// them), its document title's, its heading path's and its section context.
+func (tc *termCounter) count(clauseTerms, titleTerms, pathTerms, contextTerms []string) {
 	n := len(tc.index)
 	if len(tc.all) != n {
 		tc.all, tc.title, tc.path, tc.context = make([]float64, n), make([]float64, n), make([]float64, n), make([]float64, n)
@@ -656,11 +655,9 @@ func (tc *termCounter) count(clauseTerms, titleTerms, pathTerms []string) {
 	tc.tally(tc.all, clauseTerms)
 	tc.tally(tc.title, titleTerms)
 	tc.tally(tc.path, pathTerms)
+	tc.tally(tc.context, contextTerms)
 	tc.length = float64(len(clauseTerms))
 }
-
-// tallyContext counts the clause's section context terms (after count).
-func (tc *termCounter) tallyContext(terms []string) { tc.tally(tc.context, terms) }
 
 func (tc *termCounter) tally(dst []float64, terms []string) {
 	for _, t := range terms {
