@@ -58,7 +58,14 @@ type Material struct {
 	agencies  []string
 	topics    []string // subjects for document titles, e.g. 支持中小企业发展
 	places    []string // every region of the material, e.g. 北京市海淀区
-	Documents int      // how many real documents were read
+	measures  []measure
+	Documents int // how many real documents were read
+}
+
+// measure is a real clause's title and sentences, for adapted documents.
+type measure struct {
+	title     string
+	sentences []string
 }
 
 // LoadMaterial parses every policy file under dirs and collects their
@@ -132,6 +139,11 @@ func NewMaterial(docs []*policy.Document) (*Material, error) {
 			}
 			for _, p := range splitPhrases(c.Text) {
 				add(&m.phrases, "p", p)
+			}
+			if n := runeLen(c.Title); n >= 4 && n <= 16 {
+				if ss := plainSentences(c.Text, c.Title); len(ss) > 0 {
+					m.measures = append(m.measures, measure{title: c.Title, sentences: ss})
+				}
 			}
 		}
 	}
@@ -229,19 +241,47 @@ func splitPhrases(text string) []string {
 	return out
 }
 
+// plainSentences returns the full sentences of text other than its title,
+// leaving out those a parser could read as a heading or a numbered item.
+func plainSentences(text, title string) []string {
+	var out []string
+	for _, p := range strings.SplitAfter(strings.ReplaceAll(text, "\n", ""), "。") {
+		p = strings.TrimSpace(p)
+		if p == "" || strings.TrimSuffix(p, "。") == title || runeLen(p) < 6 ||
+			strings.ContainsAny(p, "（）()：:") || reReference.MatchString(p) {
+			continue
+		}
+		if !strings.HasSuffix(p, "。") {
+			p += "。"
+		}
+		out = append(out, p)
+	}
+	return out
+}
+
 func runeLen(s string) int { return utf8.RuneCountInString(s) }
 
 // Generator writes synthetic documents. Document i depends only on the
 // material, the seed and i, so corpora of different sizes share prefixes
 // and documents can be generated in any order or in parallel.
 type Generator struct {
-	m    *Material
-	seed uint64
+	m       *Material
+	seed    uint64
+	adapted bool
 }
 
 // NewGenerator returns a generator over m.
 func NewGenerator(m *Material, seed uint64) *Generator {
 	return &Generator{m: m, seed: seed}
+}
+
+// Adapted makes the generator write each measure as one real clause adapted
+// the way a regional notice adapts a national one: its title and some of its
+// sentences, in order. Such clauses repeat real sentences verbatim, so they
+// compete with the originals as equals; the default recombines phrases of
+// different clauses instead (see the package comment).
+func (g *Generator) Adapted() *Generator {
+	return &Generator{m: g.m, seed: g.seed, adapted: true}
 }
 
 // Document is one generated file.
@@ -285,7 +325,13 @@ func (g *Generator) Document(i int) Document {
 		}
 		fmt.Fprintf(&b, "%s%s\n\n", numberings[section], pick(r, m.headings))
 		for j := range per {
-			fmt.Fprintf(&b, "（%s）%s。%s\n\n", chineseNumber(j+1), pick(r, m.titles), g.body(r))
+			title, body := pick(r, m.titles), ""
+			if g.adapted && len(m.measures) > 0 {
+				title, body = g.adapt(r)
+			} else {
+				body = g.body(r)
+			}
+			fmt.Fprintf(&b, "（%s）%s。%s\n\n", chineseNumber(j+1), title, body)
 			if r.IntN(3) > 0 {
 				fmt.Fprintf(&b, "（责任单位：%s）\n\n", strings.Join(pickN(r, m.agencies, 1+r.IntN(3)), "、"))
 			}
@@ -300,6 +346,22 @@ func (g *Generator) Document(i int) Document {
 		Clauses: written,
 		Data:    []byte(b.String()),
 	}
+}
+
+// adapt picks a real measure and keeps its title and, in order, each of its
+// sentences with probability 3/4 (at least one).
+func (g *Generator) adapt(r *rand.Rand) (title, body string) {
+	ms := g.m.measures[r.IntN(len(g.m.measures))]
+	var b strings.Builder
+	for _, s := range ms.sentences {
+		if r.IntN(4) > 0 {
+			b.WriteString(s)
+		}
+	}
+	if b.Len() == 0 {
+		b.WriteString(ms.sentences[r.IntN(len(ms.sentences))])
+	}
+	return ms.title, b.String()
 }
 
 // body is one to three sentences, each of two to four phrases from

@@ -5,6 +5,7 @@ import (
 	"os"
 	"path/filepath"
 	"policybot/testenv"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -34,6 +35,63 @@ func loadMaterial(t *testing.T) *Material {
 // meant: the clause count, the region, the marked title and ID.
 func TestDocumentsParse(t *testing.T) {
 	g := NewGenerator(loadMaterial(t), 1)
+	t.Run("Recombined", func(t *testing.T) { testDocumentsParse(t, g) })
+	t.Run("Adapted", func(t *testing.T) { testDocumentsParse(t, g.Adapted()) })
+}
+
+// TestAdapted: an adapted measure is a real clause's title and some of its
+// sentences, in their order.
+func TestAdapted(t *testing.T) {
+	m := loadMaterial(t)
+	real := map[string][]string{}
+	for _, ms := range m.measures {
+		real[ms.title] = append(real[ms.title], strings.Join(ms.sentences, ""))
+	}
+	g := NewGenerator(m, 2).Adapted()
+	for i := range 50 {
+		d := g.Document(i)
+		doc, err := policy.Parse(d.Name, d.Data)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, c := range doc.Clauses {
+			// The generator wrote （n）title。body; the parser may not take a
+			// title with a comma for one.
+			text := strings.ReplaceAll(c.Text, "\n", "")
+			title, body := c.Title, strings.TrimPrefix(text, c.Title+"。")
+			if title == "" {
+				title, body, _ = strings.Cut(text, "。")
+			}
+			texts, ok := real[title]
+			if !ok {
+				t.Fatalf("document %d clause %s: title %q is no real clause's", i, c.Label, title)
+			}
+			// An agency named with brackets (各县（市、区）) can leave part of
+			// the agency note in the text, after the last sentence.
+			body = body[:strings.LastIndex(body, "。")+len("。")]
+			if !slices.ContainsFunc(texts, func(full string) bool { return inOrder(body, full) }) {
+				t.Fatalf("document %d clause %s: %q is not sentences of a real %q clause", i, c.Label, body, c.Title)
+			}
+		}
+	}
+}
+
+// inOrder reports whether part's sentences all occur in full, in order.
+func inOrder(part, full string) bool {
+	for _, s := range strings.SplitAfter(part, "。") {
+		if s == "" {
+			continue
+		}
+		i := strings.Index(full, s)
+		if i < 0 {
+			return false
+		}
+		full = full[i+len(s):]
+	}
+	return true
+}
+
+func testDocumentsParse(t *testing.T, g *Generator) {
 	regions := map[string]bool{}
 	for i := range 200 {
 		d := g.Document(i)

@@ -52,6 +52,7 @@ type benchFlags struct {
 	dims                 int
 	params               string
 	seedMaterial         bool
+	adapted              bool
 }
 
 func (e *env) benchFlags(name string) (*flag.FlagSet, *benchFlags) {
@@ -65,6 +66,7 @@ func (e *env) benchFlags(name string) (*flag.FlagSet, *benchFlags) {
 	fs.Uint64Var(&f.seed, "seed", 1, "generator seed")
 	fs.IntVar(&f.dims, "dims", 0, "local embedder dimensions (0: its default)")
 	fs.BoolVar(&f.seedMaterial, "seed-material", false, "recombine the seed document's phrases too (the dev set's own clauses)")
+	fs.BoolVar(&f.adapted, "adapted", false, "write each measure as a real clause with some sentences dropped, instead of recombined phrases")
 	fs.StringVar(&f.params, "params", "", "run-time parameters added to the database URL, e.g. synchronous_commit=off")
 	return fs, f
 }
@@ -100,7 +102,11 @@ func (f *benchFlags) synthetic(e *env) ([]synth.Document, int, error) {
 	if err != nil {
 		return nil, 0, err
 	}
-	docs, total := synth.NewGenerator(m, f.seed).Corpus(f.clauses)
+	g := synth.NewGenerator(m, f.seed)
+	if f.adapted {
+		g = g.Adapted()
+	}
+	docs, total := g.Corpus(f.clauses)
 	fmt.Fprintf(e.stderr, "generated %d documents, %d clauses from %d real documents in %s\n",
 		len(docs), total, m.Documents, time.Since(start).Round(time.Millisecond))
 	return docs, total, nil
