@@ -62,7 +62,8 @@ type EfResult struct {
 }
 
 // nearestSQL is the shape of postgres.Store.VectorSearch without a region
-// filter, returning ids only, ordered by order (see postgres.VectorDistance).
+// filter, returning ids and full-precision distances, the nearest chosen
+// by order (see postgres.VectorDistance).
 func nearestSQL(order string) string {
 	return `WITH nearest AS MATERIALIZED (
 	SELECT c.id, c.embedding <=> $1 AS distance

@@ -83,10 +83,10 @@ func nonZero(v []float32) int {
 
 // sparseOf returns v's non-zero entries when it is sparse.
 func sparseOf(v []float32) (idx []int32, val []float32, ok bool) {
-	if !isSparse(v) {
+	nz := nonZero(v)
+	if len(v) == 0 || float64(nz) > maxSparseShare*float64(len(v)) {
 		return nil, nil, false
 	}
-	nz := nonZero(v)
 	idx, val = make([]int32, 0, nz), make([]float32, 0, nz)
 	for i, x := range v {
 		if x != 0 {

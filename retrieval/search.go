@@ -193,7 +193,7 @@ func (s *Searcher) Search(ctx context.Context, req SearchRequest) ([]Hit, error)
 	// The candidates point into the stores' result slices; a clause both
 	// searches propose is scored once.
 	var cands []*Candidate
-	seen := map[string]int{}
+	seen := map[string]bool{}
 	for _, qq := range queries {
 		vs, err := s.store.VectorSearch(ctx, qq)
 		if err != nil {
@@ -205,8 +205,8 @@ func (s *Searcher) Search(ctx context.Context, req SearchRequest) ([]Hit, error)
 		}
 		for _, l := range [][]Candidate{vs, ls} {
 			for i := range l {
-				if _, ok := seen[l[i].Clause.ID]; !ok {
-					seen[l[i].Clause.ID] = len(cands)
+				if !seen[l[i].Clause.ID] {
+					seen[l[i].Clause.ID] = true
 					cands = append(cands, &l[i])
 				}
 			}

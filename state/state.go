@@ -7,7 +7,6 @@ package state
 import (
 	"context"
 	"errors"
-	"slices"
 	"sort"
 	"sync"
 	"time"
@@ -39,9 +38,10 @@ type Memory struct {
 	answers    map[string]entry
 	claims     map[string]*claim
 	unanswered []Unanswered
-	// answerIDs lists the public answers oldest first, to drop the oldest
-	// beyond maxPublicAnswers.
-	answerIDs []string
+	// answerIDs is a ring of the public answers' IDs in saving order;
+	// nextAnswer is where the next goes, over the oldest once it is full.
+	answerIDs  []string
+	nextAnswer int
 }
 
 // maxPublicAnswers bounds the public answers kept in memory (the links of
@@ -111,16 +111,18 @@ func (m *Memory) KVDelete(_ context.Context, key string) error {
 
 // SavePublicAnswer stores an answer served read-only at /a/{id}.
 func (m *Memory) SavePublicAnswer(_ context.Context, id string, data []byte) error {
-	m.set(m.answers, id, data, 0)
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	m.answerIDs = append(m.answerIDs, id)
-	if n := len(m.answerIDs) - maxPublicAnswers; n > 0 {
-		for _, old := range m.answerIDs[:n] {
-			delete(m.answers, old)
+	if _, ok := m.answers[id]; !ok {
+		if len(m.answerIDs) < maxPublicAnswers {
+			m.answerIDs = append(m.answerIDs, id)
+		} else {
+			delete(m.answers, m.answerIDs[m.nextAnswer])
+			m.answerIDs[m.nextAnswer] = id
 		}
-		m.answerIDs = slices.Delete(m.answerIDs, 0, n)
+		m.nextAnswer = (m.nextAnswer + 1) % maxPublicAnswers
 	}
+	m.answers[id] = entry{data: append([]byte(nil), data...)}
 	return nil
 }
 
