@@ -34,6 +34,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
+	"unicode"
 	"unicode/utf8"
 )
 
@@ -78,18 +79,44 @@ func Parse(name string, data []byte) (*Document, error) {
 	return doc, nil
 }
 
-var reIDUnsafe = regexp.MustCompile(`[^a-z0-9_-]`)
-
 // DocumentID derives a document's ID from its file name: the base name
-// without extension, lower-cased, with characters outside [a-z0-9_-] as '-'.
+// without extension, lower-cased, kept as it reads — Chinese names stay
+// Chinese (上海市价格管理条例), parentheses and other punctuation stay — with
+// each run of characters that cannot sit in an ID (spaces, control
+// characters, '#' which separates a clause's number, and the characters
+// that need escaping in a URL or a path: / \ ? % " ' < > & `) replaced by
+// one '-'. Names that differ only in those characters share an ID; the
+// ingester tells such files apart (see Ingester). An empty name gives "doc".
 func DocumentID(name string) string {
-	base := filepath.Base(name)
+	base := filepath.Base(strings.ReplaceAll(name, "\\", "/"))
 	base = strings.TrimSuffix(base, filepath.Ext(base))
-	id := reIDUnsafe.ReplaceAllString(strings.ToLower(base), "-")
+	base = strings.ToValidUTF8(base, "-")
+	var b strings.Builder
+	dash := false
+	for _, r := range strings.ToLower(base) {
+		if idUnsafe(r) {
+			if !dash && b.Len() > 0 {
+				b.WriteByte('-')
+			}
+			dash = true
+			continue
+		}
+		b.WriteRune(r)
+		dash = false
+	}
+	id := strings.TrimRight(b.String(), "-")
+	id = strings.TrimLeft(id, ".")
 	if id == "" {
 		return "doc"
 	}
 	return id
+}
+
+func idUnsafe(r rune) bool {
+	if unicode.IsSpace(r) || unicode.IsControl(r) || r == unicode.ReplacementChar || !unicode.IsPrint(r) {
+		return true
+	}
+	return strings.ContainsRune("#/\\?%\"'<>&`", r)
 }
 
 // source is the cleaned text of a document as lines, with what the format

@@ -400,9 +400,16 @@ func TestParseCases(t *testing.T) {
 func TestDocumentID(t *testing.T) {
 	for _, tc := range []struct{ in, want string }{
 		{"000_28e46f3fd46f944c.txt", "000_28e46f3fd46f944c"},
-		{"/a/b/Guofa 2018(39).HTML", "guofa-2018-39-"},
-		{"天津措施.md", "----"},
+		{"/a/b/Guofa 2018(39).HTML", "guofa-2018(39)"},
+		{"天津措施.md", "天津措施"},
+		{"上海市价格管理条例.md", "上海市价格管理条例"},
+		{"刑法修正案（十二）(2023-12-29).md", "刑法修正案（十二）(2023-12-29)"},
+		{"天津市 xx措施 #2?.txt", "天津市-xx措施-2"},
+		{`C:\docs\通知.txt`, "通知"},
+		{"a\x00b.txt", "a-b"},
+		{"bad\xffname.txt", "bad-name"},
 		{".txt", "doc"},
+		{"  .txt", "doc"},
 	} {
 		if got := DocumentID(tc.in); got != tc.want {
 			t.Errorf("DocumentID(%q) = %q, want %q", tc.in, got, tc.want)

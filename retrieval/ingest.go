@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"io/fs"
 	"os"
@@ -194,38 +195,54 @@ func (in *Ingester) ingest(ctx context.Context, srcs []source, underRoot func(sr
 		return rep, fmt.Errorf("ingest: %w", err)
 	}
 	byID := make(map[string]StoredDocument, len(stored))
+	bySource := make(map[string]StoredDocument, len(stored))
 	for _, d := range stored {
 		byID[d.ID] = d
+		bySource[d.Source] = d
 	}
 	// First pass: which sources changed. Their bytes are read again when
 	// parsed rather than held, so a large load does not sit in memory.
 	slices.SortFunc(srcs, func(a, b source) int { return strings.Compare(a.src, b.src) })
-	seen := map[string]string{} // document ID → source
+	seen := map[string]string{}   // document ID → source
+	hashes := map[string]string{} // document ID → content hash of its source
+	moved := map[string]string{}  // stored ID of a source → its new ID
 	var work []unit
 	for _, s := range srcs {
 		if err := ctx.Err(); err != nil {
 			return rep, fmt.Errorf("ingest: %w", err)
 		}
-		id := policy.DocumentID(s.name)
-		if other, ok := seen[id]; ok {
-			rep.Failed = append(rep.Failed, fmt.Errorf("ingest %s: document id %s already used by %s", s.src, id, other))
-			continue
-		}
-		seen[id] = s.src
 		data, err := s.read()
 		if err != nil {
 			rep.Failed = append(rep.Failed, fmt.Errorf("ingest %s: %w", s.src, err))
 			continue
 		}
+		hash := ContentHash(data)
+		id := policy.DocumentID(s.name)
+		if other, ok := seen[id]; ok {
+			if hashes[id] == hash {
+				rep.Failed = append(rep.Failed, fmt.Errorf("ingest %s: duplicate of %s (the same bytes): %w", s.src, other, ErrDuplicate))
+				continue
+			}
+			id = distinctID(id, s.src, seen)
+		}
+		seen[id], hashes[id] = s.src, hash
 		old, exists := byID[id]
-		if exists && old.ContentHash == ContentHash(data) && !in.Reembed {
+		if !exists {
+			// The file may be stored under the ID an earlier version of
+			// DocumentID gave it: it moves to its new ID, keeping its status.
+			if prev, ok := bySource[s.src]; ok && prev.ID != id {
+				moved[prev.ID] = id
+				old = prev
+			}
+		}
+		if exists && old.ContentHash == hash && !in.Reembed {
 			rep.Unchanged++
 			rep.Documents++
 			rep.Clauses += old.ClauseCount
 			continue
 		}
 		status := StatusActive
-		if exists {
+		if old.ID != "" {
 			status = old.Status
 		}
 		work = append(work, unit{src: s, id: id, status: status, size: len(data)})
@@ -233,6 +250,10 @@ func (in *Ingester) ingest(ctx context.Context, srcs []source, underRoot func(sr
 	var prune []string
 	for _, d := range stored {
 		if _, ok := seen[d.ID]; ok {
+			continue
+		}
+		if _, ok := moved[d.ID]; ok {
+			prune = append(prune, d.ID)
 			continue
 		}
 		switch {
@@ -250,9 +271,33 @@ func (in *Ingester) ingest(ctx context.Context, srcs []source, underRoot func(sr
 		if err := in.Store.RemoveDocument(ctx, id); err != nil {
 			return rep, fmt.Errorf("ingest: prune: %w", err)
 		}
-		rep.Removed++
+		if _, ok := moved[id]; !ok {
+			rep.Removed++
+		}
 	}
 	return rep, nil
+}
+
+// ErrDuplicate is wrapped by the Report.Failed error of a file whose bytes
+// are those of another file of the same ingestion with the same ID (the
+// same law filed under two folders): the first is stored, the other named.
+var ErrDuplicate = errors.New("duplicate document")
+
+// distinctID returns an ID for the file src whose DocumentID id another file
+// of the same ingestion already holds (the same name in two folders, or
+// names differing only in characters an ID leaves out): id qualified by the
+// file's folder, e.g. 广告法(2021-04-29)-行政法, and then numbered. Files are
+// taken in path order, so the IDs are the same on every ingestion of the
+// same files.
+func distinctID(id, src string, seen map[string]string) string {
+	dir := policy.DocumentID(filepath.Base(filepath.Dir(filepath.FromSlash(src))) + ".x")
+	cand := id + "-" + dir
+	for n := 2; ; n++ {
+		if _, ok := seen[cand]; !ok {
+			return cand
+		}
+		cand = fmt.Sprintf("%s-%s-%d", id, dir, n)
+	}
 }
 
 // checkModel returns the store's model, recording the embedder's when the

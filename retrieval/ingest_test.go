@@ -385,3 +385,94 @@ func TestPruneKeepsUploads(t *testing.T) {
 		t.Fatalf("upload gone after pruning the seeds: %v", err)
 	}
 }
+
+func TestIngestDocumentIdentity(t *testing.T) {
+	ctx := context.Background()
+	store := NewMemoryStore()
+	in := &Ingester{Store: store, Embedder: embeddings.NewLocal(64)}
+	fsys := fstest.MapFS{
+		// Chinese names of the same length: one ID each (were both "----------").
+		"laws/上海市价格管理条例.md": {Data: []byte(docTianjin)},
+		"laws/上海市专利保护条例.md": {Data: []byte(docBeijing)},
+		// The same name in two folders, different texts: both stored.
+		"行政法/广告法(2021-04-29).md": {Data: []byte(docTianjin + "\n三、其他。广告应当真实。\n")},
+		"经济法/广告法(2021-04-29).md": {Data: []byte(docBeijing + "\n三、其他。广告不得含有虚假内容。\n")},
+		// The same name and the same bytes: stored once, the copy named.
+		"宪法相关法/居民身份证法.md": {Data: []byte(docTianjin + "\n三、身份证。\n")},
+		"行政法/居民身份证法.md":   {Data: []byte(docTianjin + "\n三、身份证。\n")},
+	}
+	r, err := in.IngestFS(ctx, fsys, ".")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r.Documents != 5 || len(r.Failed) != 1 {
+		t.Fatalf("report %s, failed %v; want 5 documents and the copy failed", r, r.Failed)
+	}
+	if msg := r.Failed[0].Error(); !errors.Is(r.Failed[0], ErrDuplicate) ||
+		!strings.Contains(msg, "行政法/居民身份证法.md") || !strings.Contains(msg, "宪法相关法/居民身份证法.md") {
+		t.Errorf("duplicate error %q does not name both files", msg)
+	}
+	docs, _ := store.Documents(ctx)
+	var ids []string
+	for _, d := range docs {
+		ids = append(ids, d.ID)
+	}
+	slices.Sort(ids)
+	want := []string{"上海市专利保护条例", "上海市价格管理条例", "居民身份证法", "广告法(2021-04-29)", "广告法(2021-04-29)-行政法"}
+	if !slices.Equal(ids, want) {
+		t.Errorf("ids %q, want %q", ids, want)
+	}
+	// Stable: a second ingestion changes nothing.
+	r, err = in.IngestFS(ctx, fsys, ".")
+	if err != nil || r.Unchanged != 5 || r.Embedded != 0 {
+		t.Errorf("second run: %s, %v", r, err)
+	}
+}
+
+// A document stored under the ID an earlier DocumentID gave its file moves
+// to the new ID on the next ingestion, keeping its status and embeddings.
+func TestIngestMovesOldIDs(t *testing.T) {
+	ctx := context.Background()
+	store := NewMemoryStore()
+	emb := &countingEmbedder{Embedder: embeddings.NewLocal(64)}
+	in := &Ingester{Store: store, Embedder: emb}
+	fsys := fstest.MapFS{"天津措施.txt": {Data: []byte(docTianjin)}}
+	if _, err := in.IngestFS(ctx, fsys, "."); err != nil {
+		t.Fatal(err)
+	}
+	doc, clauses, err := store.Document(ctx, "天津措施")
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Store it again as the old DocumentID named it, retired.
+	if err := store.RemoveDocument(ctx, doc.ID); err != nil {
+		t.Fatal(err)
+	}
+	doc.ID, doc.Status = "----", StatusRetired
+	ics := make([]IndexedClause, len(clauses))
+	for i, c := range clauses {
+		c.ID = fmt.Sprintf("----#%d", i+1)
+		text := EmbedText(c, doc.Meta)
+		sum := sha256.Sum256([]byte(text))
+		vs, err := emb.Embed(ctx, []string{text})
+		if err != nil {
+			t.Fatal(err)
+		}
+		ics[i] = IndexedClause{Clause: c, Ord: i, TextHash: hex.EncodeToString(sum[:]), Embedding: vs[0]}
+	}
+	if err := store.ReplaceDocument(ctx, doc, ics); err != nil {
+		t.Fatal(err)
+	}
+	emb.n = 0
+	r, err := in.IngestFS(ctx, fsys, ".")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r.Embedded != 0 || r.Removed != 0 || r.Documents != 1 {
+		t.Errorf("move: %s, want 1 document, none embedded or removed", r)
+	}
+	docs, _ := store.Documents(ctx)
+	if len(docs) != 1 || docs[0].ID != "天津措施" || docs[0].Status != StatusRetired {
+		t.Errorf("after the move: %+v, want one retired document 天津措施", docs)
+	}
+}

@@ -26,9 +26,10 @@ import (
 //	policybot bench memory  --clauses N
 //	policybot bench quality --db NAME
 //	policybot bench load    --url URL --token T
+//	policybot bench real    [--xl=false] [--answers]
 func runBench(ctx context.Context, e *env, args []string) error {
 	if len(args) == 0 {
-		return usageError("usage: policybot bench synth|ingest|search|memory|quality|load [FLAGS]")
+		return usageError("usage: policybot bench synth|ingest|search|memory|quality|load|real [FLAGS]")
 	}
 	sub := map[string]func(context.Context, *env, []string) error{
 		"synth":   benchSynth,
@@ -37,6 +38,7 @@ func runBench(ctx context.Context, e *env, args []string) error {
 		"memory":  benchMemory,
 		"quality": benchQuality,
 		"load":    benchLoad,
+		"real":    benchReal,
 	}[args[0]]
 	if sub == nil {
 		return usageError("policybot bench: unknown benchmark %q", args[0])
