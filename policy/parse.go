@@ -193,6 +193,9 @@ type parser struct {
 	roles []int
 
 	leadFirst bool // the document says 列第一位者为牵头单位
+	// firstHeading is the line of the document's first numbered heading
+	// (-1: none yet); the lines above it are its title block and preamble.
+	firstHeading int
 }
 
 func (p *parser) run() {
@@ -205,11 +208,16 @@ func (p *parser) run() {
 			p.leadFirst = true
 		}
 	}
+	p.firstHeading = -1
 	root, next := p.buildTree(0, len(lines))
 	if len(root.children) == 0 {
 		p.paragraphs(root)
+	} else if p.firstHeading > 0 {
+		root.children = append(p.preamble(p.firstHeading), root.children...)
 	}
-	p.trimTrailing(root)
+	if closing := p.trimTrailing(root); closing != nil {
+		root.children = append(root.children, closing)
+	}
 	for next < len(lines) {
 		var att *node
 		att, next = p.attachment(next)
@@ -259,6 +267,7 @@ type node struct {
 	isBody   bool     // the heading line is itself a clause
 	children []*node
 	last     map[int]int // highest number seen per rank among children
+	role     string      // Clause.Role of the node's clause
 }
 
 func (n *node) pathElem() string {
@@ -361,6 +370,9 @@ func (p *parser) buildTree(from, to int) (*node, int) {
 				parent.last[h.rank] = h.num
 				global[h.rank] = h.num
 				stack = append(stack[:depth], n)
+				if !seenHeading && from == 0 && p.firstHeading < 0 {
+					p.firstHeading = i
+				}
 				seenHeading = true
 				prevText = nil
 				continue
@@ -395,7 +407,9 @@ const (
 func (p *parser) attachment(at int) (*node, int) {
 	lines := p.src.lines
 	sub, next := p.buildTree(at+1, len(lines))
-	p.trimTrailing(sub)
+	if closing := p.trimTrailing(sub); closing != nil {
+		sub.children = append(sub.children, closing)
+	}
 	var total, sentences int
 	var count func(n *node)
 	count = func(n *node) {
@@ -472,6 +486,30 @@ func (p *parser) paragraphs(root *node) {
 	}
 }
 
+// preambleMinRunes is the length from which a paragraph above the first
+// numbered heading is kept as a clause: shorter lines there are the title
+// block's remains, a lead-in or an addressee.
+const preambleMinRunes = 30
+
+// preamble returns a node for each paragraph of substance above line end
+// (the first numbered heading). A news release or a notice written as prose
+// states its facts there (卫健委组建1230人医疗救治队… before the numbered
+// points); a lead-in ending in "：" (现提出如下意见：) is left out.
+func (p *parser) preamble(end int) []*node {
+	var out []*node
+	for i, l := range p.src.lines[:end] {
+		if p.roles[i] != roleText || isAddressee(l) || utf8.RuneCountInString(l) < preambleMinRunes || reTransmittal.MatchString(l) {
+			continue
+		}
+		out = append(out, &node{h: heading{rank: rankPart}, body: []string{l}, role: RolePreamble})
+	}
+	return out
+}
+
+// reTransmittal matches the sentence by which a notice hands on what it
+// prints (现将《…》印发给你们，请认真贯彻执行): it says nothing of the measures.
+var reTransmittal = regexp.MustCompile(`(印发|转发|下发)给你们|现(予)?(印发|转发)|请(认真|结合实际)?(遵照|贯彻|组织|抓好)`)
+
 // emit turns the tree into clauses in document order.
 func (p *parser) emit(root *node) {
 	var walk func(n *node, path []string)
@@ -521,6 +559,7 @@ func (p *parser) addClause(n *node, path []string, paras []string) {
 		Text:         text,
 		Agencies:     agencies,
 		LeadAgencies: lead,
+		Role:         n.role,
 	}
 	if c.Agencies == nil {
 		c.Agencies = []string{}
@@ -531,26 +570,31 @@ func (p *parser) addClause(n *node, path []string, paras []string) {
 	p.doc.Clauses = append(p.doc.Clauses, c)
 }
 
-// trimTrailing drops the closing remarks that follow the last clause when
-// that clause is complete on its heading line: text after its agency note
-// or starting like 以上政策… / 本通知自… belongs to the document, not to it.
-func (p *parser) trimTrailing(root *node) {
+// trimTrailing takes the closing remarks that follow the last clause off it
+// when that clause is complete on its heading line: text after its agency
+// note or starting like 以上政策… / 本通知自… belongs to the document, not to
+// it. They are returned as a clause of their own (nil when there are none):
+// the closing paragraph is where a notice says when it takes effect and ends
+// (以上政策措施自印发之日起施行，有效期至2020年底).
+func (p *parser) trimTrailing(root *node) *node {
 	n := root
 	for len(n.children) > 0 {
 		n = n.children[len(n.children)-1]
 	}
 	if n == root || !n.isBody || n.h.rank == rankArticle {
-		return
+		return nil
 	}
 	prevNote := n.inline != "" && hasAgencyNote(n.inline)
 	for i, para := range n.body {
 		if prevNote || reClosing.MatchString(para) {
-			p.doc.Warnings = append(p.doc.Warnings, fmt.Sprintf("closing text after the last clause not kept: %s", truncate(para, 30)))
+			p.doc.Warnings = append(p.doc.Warnings, fmt.Sprintf("closing text after the last clause kept apart: %s", truncate(para, 30)))
+			closing := &node{h: heading{rank: rankPart}, body: n.body[i:], role: RoleClosing}
 			n.body = n.body[:i]
-			return
+			return closing
 		}
 		prevNote = hasAgencyNote(para)
 	}
+	return nil
 }
 
 func truncate(s string, n int) string {

@@ -13,7 +13,7 @@ const (
 
 // ParserVersion changes whenever the parser's output for the same bytes may
 // change; ingestion then parses unchanged files again.
-const ParserVersion = 4
+const ParserVersion = 5
 
 // RegionNational is the region of documents issued by national bodies.
 const RegionNational = "全国"
@@ -45,7 +45,17 @@ type Clause struct {
 	Agencies []string `json:"agencies"`
 	// LeadAgencies is the subset of Agencies named as 牵头单位 (or "列第一位者为牵头单位").
 	LeadAgencies []string `json:"lead_agencies,omitempty"`
+	// Role is empty for a measure, an article or a paragraph of a prose
+	// document; RolePreamble or RoleClosing for the text a numbered
+	// document has above its first heading or after its last clause.
+	Role string `json:"role,omitempty"`
 }
+
+// Clause roles.
+const (
+	RolePreamble = "preamble"
+	RoleClosing  = "closing"
+)
 
 // Meta is a Document without its clauses: what a search hit carries.
 type Meta struct {

@@ -9,17 +9,19 @@ import (
 	"os"
 	"slices"
 	"strings"
+	"unicode"
 
 	"policybot/segment"
 )
 
 // EvalQuestion is one line of an evaluation file (../shared/eval/README.md):
 // a question, substrings of the right clause (none: the corpus has no answer)
-// and optionally a substring of the right document's title.
+// and optionally a substring of the right document's title or its ID.
 type EvalQuestion struct {
-	Q    string   `json:"q"`
-	Gold []string `json:"gold"`
-	Doc  string   `json:"doc,omitempty"`
+	Q     string   `json:"q"`
+	Gold  []string `json:"gold"`
+	Doc   string   `json:"doc,omitempty"`
+	DocID string   `json:"doc_id,omitempty"`
 }
 
 // ReadEval reads an evaluation file: one JSON object a line, blank lines skipped.
@@ -148,6 +150,9 @@ func Relevant(q EvalQuestion, h Hit) bool {
 	if q.Doc != "" && !strings.Contains(h.Document.Title, q.Doc) {
 		return false
 	}
+	if q.DocID != "" && h.Document.ID != q.DocID {
+		return false
+	}
 	text := squash(h.Clause.Label + h.Clause.Title + h.Clause.Text)
 	for _, g := range q.Gold {
 		if g = squash(g); g != "" && strings.Contains(text, g) {
@@ -157,8 +162,15 @@ func Relevant(q EvalQuestion, h Hit) bool {
 	return false
 }
 
+// squash is s as the eval sets compare it: normalised, without whitespace
+// and punctuation.
 func squash(s string) string {
-	return strings.Join(strings.Fields(segment.Normalize(s)), "")
+	return strings.Map(func(r rune) rune {
+		if unicode.IsSpace(r) || unicode.IsPunct(r) {
+			return -1
+		}
+		return r
+	}, segment.Normalize(s))
 }
 
 func clip(s string, n int) string {

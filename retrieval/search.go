@@ -114,6 +114,15 @@ const (
 	// pathWeight is the same for the heading path, shared by the
 	// section's clauses.
 	pathWeight = 0.6
+	// preambleFactor and closingFactor discount a numbered document's
+	// preamble and closing text (policy.Clause.Role): they repeat the
+	// document's topic words (为深入贯彻落实…疫情防控…) without being a
+	// measure, so they win only when they state what was asked (a news
+	// release's facts above its numbered points). A closing paragraph
+	// (本措施由…负责解释，自印发之日起施行) is kept for its dates, which the
+	// answer reads as validity, more than to be quoted.
+	preambleFactor = 0.8
+	closingFactor  = 0.6
 	// regionCacheTTL bounds how stale the list of known document regions
 	// (used to notice places named in questions) may be.
 	regionCacheTTL = time.Minute
@@ -234,6 +243,12 @@ func (s *Searcher) Search(ctx context.Context, req SearchRequest) ([]Hit, error)
 		lex := conceptWeight*byConcept.score(counter) + (1-conceptWeight)*byBigram.score(counter)
 		score := lexicalWeight*lex + (1-lexicalWeight)*max(c.Cosine, 0)
 		score *= jurisdiction(c.Document, places)
+		switch c.Clause.Role {
+		case policy.RolePreamble:
+			score *= preambleFactor
+		case policy.RoleClosing:
+			score *= closingFactor
+		}
 		ranked = append(ranked, scored{min(max(score, 0), 1), c})
 	}
 	slices.SortFunc(ranked, func(a, b scored) int {
