@@ -126,6 +126,9 @@ func NewMaterial(docs []*policy.Document) (*Material, error) {
 			add(&m.topics, "t", t)
 		}
 		for _, c := range d.Clauses {
+			if c.Role != "" {
+				continue // a preamble or closing paragraph is no measure
+			}
 			if len(c.Path) > 1 {
 				if h := stripNumbering(c.Path[0]); runeLen(h) >= 4 && runeLen(h) <= 20 {
 					add(&m.headings, "h", h)

@@ -55,6 +55,9 @@ func TestAdapted(t *testing.T) {
 			t.Fatal(err)
 		}
 		for _, c := range doc.Clauses {
+			if c.Role != "" {
+				continue // the closing paragraph
+			}
 			// The generator wrote （n）title。body; the parser may not take a
 			// title with a comma for one.
 			text := strings.ReplaceAll(c.Text, "\n", "")
@@ -99,8 +102,16 @@ func testDocumentsParse(t *testing.T, g *Generator) {
 		if err != nil {
 			t.Fatalf("document %d: %v\n%s", i, err, d.Data)
 		}
-		if len(doc.Clauses) != d.Clauses {
-			t.Fatalf("document %d: parser found %d clauses, generator wrote %d\n%s", i, len(doc.Clauses), d.Clauses, d.Data)
+		// The generator counts the measures it wrote; the parser also keeps
+		// a closing paragraph as a clause with a role.
+		measures := 0
+		for _, c := range doc.Clauses {
+			if c.Role == "" {
+				measures++
+			}
+		}
+		if measures != d.Clauses {
+			t.Fatalf("document %d: parser found %d measures, generator wrote %d\n%s", i, measures, d.Clauses, d.Data)
 		}
 		if doc.Region != d.Region {
 			t.Errorf("document %d: parsed region %q, generated %q (title %s)", i, doc.Region, d.Region, doc.Title)
