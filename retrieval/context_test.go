@@ -83,13 +83,12 @@ func TestSearchSectionContext(t *testing.T) {
 	for _, d := range docs {
 		md := with.docs[d.ID]
 		var cs []IndexedClause
-		for _, c := range md.clauses {
-			if c.c.Label == "3." && len(c.c.Context) == 0 {
+		for i, c := range md.clauses {
+			if c.c.Label == "3." && len(c.context) == 0 {
 				t.Fatalf("the 办理时间 item has no context")
 			}
-			ic := c.c
-			ic.Context = nil
-			cs = append(cs, ic)
+			cs = append(cs, IndexedClause{Clause: c.c, Ord: i, TextHash: c.textHash,
+				Terms: with.dict.strings(c.terms), Embedding: c.vec.full()})
 		}
 		if err := without.ReplaceDocument(ctx, d, cs); err != nil {
 			t.Fatal(err)

@@ -17,9 +17,17 @@ import (
 
 // MemoryStore is the in-process Store: documents, an inverted index with
 // BM25 and exact cosine search over all clause vectors. It is built at
-// start-up from the corpus folders (a few thousand clauses fit easily) and is
-// safe for concurrent use; a replaced document swaps under the write lock,
-// so readers see the old or the new version, never half.
+// start-up from the corpus folders and is safe for concurrent use; a
+// replaced document swaps under the write lock, so readers see the old or
+// the new version, never half.
+//
+// It is laid out for a corpus of thousands of documents in a server's
+// memory: terms are numbered once for the whole store (a clause holds 4-byte
+// term numbers, not strings), postings hold clause slots, and embeddings
+// that are mostly zeros (the local embedder's hashed features) are held as
+// their non-zero entries only. With seeds + corpus + corpus-xl (154k
+// clauses) that took the live heap from 1.54 GB to the figure in
+// BENCHMARKS.md.
 type MemoryStore struct {
 	mu       sync.RWMutex
 	dims     atomic.Pointer[dimIndex] // nil after a change; see vectorIndex
@@ -27,15 +35,123 @@ type MemoryStore struct {
 	docs     map[string]*memDoc
 	slots    []*memClause // by memClause.slot; nil when free
 	free     []int
-	postings map[string][]posting
-	df       map[string]int // active clauses containing each term
-	active   int            // active clauses
-	totalLen int            // terms in active clauses
+	dict     termDict
+	postings [][]posting // by term number
+	df       []int32     // active clauses containing each term, by term number
+	active   int         // active clauses
+	totalLen int         // terms in active clauses
 	model    Model
-	cache    map[string]map[string][]float32 // model name → text hash → vector
+	cache    map[string]map[string]vector // model name → text hash → vector
+	scratch  termScratch                  // counting a clause's distinct terms (s.mu held for writing)
 }
 
 var _ Store = (*MemoryStore)(nil)
+
+// termDict numbers terms.
+type termDict struct {
+	ids   map[string]uint32
+	terms []string
+}
+
+// id returns t's number, numbering it if new.
+func (d *termDict) id(t string) uint32 {
+	if i, ok := d.ids[t]; ok {
+		return i
+	}
+	i := uint32(len(d.terms))
+	d.ids[t] = i
+	d.terms = append(d.terms, t)
+	return i
+}
+
+// ids numbers every term of ts.
+func (d *termDict) numbers(ts []string) []uint32 {
+	if len(ts) == 0 {
+		return nil
+	}
+	out := make([]uint32, len(ts))
+	for i, t := range ts {
+		out[i] = d.id(t)
+	}
+	return out
+}
+
+// strings returns the terms of numbers.
+func (d *termDict) strings(ns []uint32) []string {
+	if len(ns) == 0 {
+		return nil
+	}
+	out := make([]string, len(ns))
+	for i, n := range ns {
+		out[i] = d.terms[n]
+	}
+	return out
+}
+
+// termScratch counts the distinct terms of one clause without a map.
+type termScratch struct {
+	tf      []int32
+	touched []uint32
+}
+
+// each calls f once for each distinct term of ns with its count.
+func (sc *termScratch) each(ns []uint32, size int, f func(id uint32, tf int32)) {
+	if len(sc.tf) < size {
+		sc.tf = append(sc.tf, make([]int32, size-len(sc.tf))...)
+	}
+	sc.touched = sc.touched[:0]
+	for _, n := range ns {
+		if sc.tf[n] == 0 {
+			sc.touched = append(sc.touched, n)
+		}
+		sc.tf[n]++
+	}
+	for _, n := range sc.touched {
+		f(n, sc.tf[n])
+		sc.tf[n] = 0
+	}
+}
+
+// vector is a clause embedding: dense, or as its non-zero entries when few
+// are non-zero (see maxSparseShare).
+type vector struct {
+	dense []float32
+	idx   []uint16
+	val   []float32
+	dims  int
+}
+
+func newVector(v []float32) vector {
+	if idx, val, ok := sparseOf(v); ok && len(v) <= math.MaxUint16+1 {
+		idx16 := make([]uint16, len(idx))
+		for i, j := range idx {
+			idx16[i] = uint16(j)
+		}
+		return vector{idx: idx16, val: val, dims: len(v)}
+	}
+	return vector{dense: slices.Clone(v), dims: len(v)}
+}
+
+func (v vector) sparse() bool { return v.dense == nil && v.dims > 0 }
+
+// full returns the vector with every entry (a new slice for a sparse one).
+func (v vector) full() []float32 {
+	if !v.sparse() {
+		return v.dense
+	}
+	out := make([]float32, v.dims)
+	for i, j := range v.idx {
+		out[j] = v.val[i]
+	}
+	return out
+}
+
+func (v vector) norm() float64 {
+	if v.sparse() {
+		return l2(v.val)
+	}
+	return l2(v.dense)
+}
 
 type memDoc struct {
 	doc        StoredDocument
@@ -44,31 +160,37 @@ type memDoc struct {
 }
 
 type memClause struct {
-	doc  *memDoc
-	c    IndexedClause
-	slot int
-	norm float64 // L2 norm of the embedding, 0 for none
-	// sparse: few of the embedding's dimensions are non-zero (the local
-	// embedder's hashed features fill a fraction of them), so the store's
-	// dimension index holds it and a search touches only its entries for
-	// the question's dimensions.
-	sparse    bool
-	pathTerms []string // see Candidate.PathTerms
+	doc       *memDoc
+	c         policy.Clause
+	textHash  string
+	terms     []uint32 // IndexedClause.Terms, numbered
+	context   []uint32 // IndexedClause.Context, numbered
+	pathTerms []uint32 // see Candidate.PathTerms
+	vec       vector
+	slot      int
+	norm      float64 // L2 norm of the embedding, 0 for none
 }
 
 // maxSparseShare is the share of non-zero dimensions below which an
-// embedding is treated as sparse.
+// embedding is held sparse: the store's dimension index holds it and a
+// search touches only its entries for the question's dimensions.
 const maxSparseShare = 0.4
 
-func newMemClause(d *memDoc, c IndexedClause) *memClause {
-	mc := &memClause{doc: d, c: c, norm: l2(c.Embedding), pathTerms: segment.Terms(strings.Join(c.Path, " "))}
-	mc.sparse = isSparse(c.Embedding)
+func (s *MemoryStore) newMemClause(d *memDoc, c IndexedClause, paths map[string][]uint32) *memClause {
+	mc := &memClause{doc: d, c: c.Clause, textHash: c.TextHash, terms: s.dict.numbers(c.Terms), context: s.dict.numbers(c.Context)}
+	key := strings.Join(c.Path, " ")
+	pt, ok := paths[key]
+	if !ok {
+		// Siblings share their heading path's terms.
+		pt = s.dict.numbers(segment.Terms(key))
+		paths[key] = pt
+	}
+	mc.pathTerms = pt
+	if c.Embedding != nil {
+		mc.vec = newVector(c.Embedding)
+		mc.norm = mc.vec.norm()
+	}
 	return mc
-}
-
-// isSparse reports whether few enough of v's entries are non-zero (see maxSparseShare).
-func isSparse(v []float32) bool {
-	return len(v) > 0 && float64(nonZero(v)) <= maxSparseShare*float64(len(v))
 }
 
 func nonZero(v []float32) int {
@@ -115,10 +237,17 @@ func newQueryVector(v []float32) queryVector {
 
 // cosine of the clause embedding with q.
 func (c *memClause) cosine(q queryVector) float64 {
-	if !q.sparse {
-		return dot(c.c.Embedding, q.v) / (c.norm * q.norm)
+	if c.vec.sparse() {
+		var d float32
+		for i, j := range c.vec.idx {
+			d += c.vec.val[i] * q.v[j]
+		}
+		return float64(d) / (c.norm * q.norm)
 	}
-	e := c.c.Embedding
+	if !q.sparse {
+		return dot(c.vec.dense, q.v) / (c.norm * q.norm)
+	}
+	e := c.vec.dense
 	var d float32
 	for i, j := range q.nzIdx {
 		d += q.nzVal[i] * e[j]
@@ -153,21 +282,31 @@ func (s *MemoryStore) vectorIndex() *dimIndex {
 		return idx
 	}
 	idx := &dimIndex{}
+	counts := map[int]int{}
+	for _, c := range s.slots {
+		if c == nil || c.norm == 0 || !c.vec.sparse() {
+			continue
+		}
+		for _, j := range c.vec.idx {
+			counts[int(j)]++
+		}
+	}
 	for _, c := range s.slots {
 		if c == nil || c.norm == 0 {
 			continue
 		}
-		if !c.sparse {
+		if !c.vec.sparse() {
 			idx.dense = append(idx.dense, c)
 			continue
 		}
-		if n := len(c.c.Embedding); n > len(idx.post) {
+		if n := c.vec.dims; n > len(idx.post) {
 			idx.post = append(idx.post, make([][]dimPosting, n-len(idx.post))...)
 		}
-		for j, x := range c.c.Embedding {
-			if x != 0 {
-				idx.post[j] = append(idx.post[j], dimPosting{int32(c.slot), x})
+		for i, j := range c.vec.idx {
+			if idx.post[j] == nil {
+				idx.post[j] = make([]dimPosting, 0, counts[int(j)])
 			}
+			idx.post[j] = append(idx.post[j], dimPosting{int32(c.slot), c.vec.val[i]})
 		}
 	}
 	s.dims.Store(idx)
@@ -175,17 +314,16 @@ func (s *MemoryStore) vectorIndex() *dimIndex {
 }
 
 type posting struct {
-	cl *memClause
-	tf int32
+	slot int32
+	tf   int32
 }
 
 // NewMemoryStore returns an empty store.
 func NewMemoryStore() *MemoryStore {
 	return &MemoryStore{
-		docs:     map[string]*memDoc{},
-		postings: map[string][]posting{},
-		df:       map[string]int{},
-		cache:    map[string]map[string][]float32{},
+		docs:  map[string]*memDoc{},
+		dict:  termDict{ids: map[string]uint32{}},
+		cache: map[string]map[string]vector{},
 	}
 }
 
@@ -225,7 +363,7 @@ func (s *MemoryStore) Document(ctx context.Context, id string) (StoredDocument, 
 	}
 	cs := make([]policy.Clause, len(d.clauses))
 	for i, c := range d.clauses {
-		cs[i] = c.c.Clause
+		cs[i] = c.c
 	}
 	return d.doc, cs, nil
 }
@@ -260,17 +398,15 @@ func (s *MemoryStore) ReplaceDocument(ctx context.Context, doc StoredDocument, c
 	d := &memDoc{doc: doc, clauses: make([]*memClause, len(clauses)), titleTerms: segment.Terms(doc.Title)}
 	cache := s.cache[s.model.Name]
 	if cache == nil {
-		cache = map[string][]float32{}
+		cache = map[string]vector{}
 		s.cache[s.model.Name] = cache
 	}
+	paths := map[string][]uint32{}
 	for i, c := range clauses {
-		c.Terms = slices.Clone(c.Terms)
-		c.Embedding = slices.Clone(c.Embedding)
-		c.Context = slices.Clone(c.Context)
-		mc := newMemClause(d, c)
+		mc := s.newMemClause(d, c, paths)
 		d.clauses[i] = mc
 		if c.TextHash != "" && c.Embedding != nil {
-			cache[c.TextHash] = c.Embedding
+			cache[c.TextHash] = mc.vec
 		}
 	}
 	s.docs[doc.ID] = d
@@ -353,7 +489,7 @@ func (s *MemoryStore) CachedEmbeddings(ctx context.Context, model string, textHa
 	cache := s.cache[model]
 	for _, h := range textHashes {
 		if v, ok := cache[h]; ok {
-			out[h] = slices.Clone(v)
+			out[h] = slices.Clone(v.full())
 		}
 	}
 	return out, nil
@@ -374,7 +510,7 @@ func (s *MemoryStore) VectorSearch(ctx context.Context, q Query) ([]Candidate, e
 	var top topK
 	top.k = q.K
 	consider := func(c *memClause, cos float64) {
-		if c != nil && c.norm != 0 && s.searchable(c, regions) && len(c.c.Embedding) == len(q.Vector) {
+		if c != nil && c.norm != 0 && s.searchable(c, regions) && c.vec.dims == len(q.Vector) {
 			top.push(c, cos)
 		}
 	}
@@ -412,7 +548,7 @@ func (s *MemoryStore) VectorSearch(ctx context.Context, q Query) ([]Candidate, e
 		// Too few clauses share a dimension with the question: the rest
 		// follow at cosine 0, as an exact search orders them.
 		for slot, d := range acc {
-			if c := s.slots[slot]; d == 0 && c != nil && c.sparse {
+			if c := s.slots[slot]; d == 0 && c != nil && c.vec.sparse() {
 				consider(c, 0)
 			}
 		}
@@ -463,16 +599,17 @@ func (s *MemoryStore) LexicalSearch(ctx context.Context, q Query) ([]Candidate, 
 			continue
 		}
 		seen[t] = true
-		df := s.df[t]
-		if df == 0 {
+		id, ok := s.dict.ids[t]
+		if !ok || s.df[id] == 0 {
 			continue
 		}
-		idf := BM25IDF(s.active, df)
-		for _, p := range s.postings[t] {
-			if !s.searchable(p.cl, regions) {
+		idf := BM25IDF(s.active, int(s.df[id]))
+		for _, p := range s.postings[id] {
+			cl := s.slots[p.slot]
+			if !s.searchable(cl, regions) {
 				continue
 			}
-			scores[p.cl.slot] += idf * BM25TF(float64(p.tf), float64(len(p.cl.c.Terms)), avg)
+			scores[p.slot] += idf * BM25TF(float64(p.tf), float64(len(cl.terms)), avg)
 		}
 	}
 	var top topK
@@ -485,7 +622,7 @@ func (s *MemoryStore) LexicalSearch(ctx context.Context, q Query) ([]Candidate, 
 	cands := s.candidates(top.sorted(), false)
 	if qv := newQueryVector(q.Vector); qv.norm > 0 {
 		for i, sc := range top.items {
-			if sc.c.norm > 0 && len(sc.c.c.Embedding) == len(q.Vector) {
+			if sc.c.norm > 0 && sc.c.vec.dims == len(q.Vector) {
 				cands[i].Cosine = sc.c.cosine(qv)
 			}
 		}
@@ -505,7 +642,11 @@ func (s *MemoryStore) TermStats(ctx context.Context, terms []string) (Stats, err
 		st.AvgLen = float64(s.totalLen) / float64(s.active)
 	}
 	for _, t := range terms {
-		st.DF[t] = s.df[t]
+		if id, ok := s.dict.ids[t]; ok {
+			st.DF[t] = int(s.df[id])
+		} else {
+			st.DF[t] = 0
+		}
 	}
 	return st, nil
 }
@@ -543,11 +684,11 @@ func (s *MemoryStore) candidates(scored []scoredClause, withCosine bool) []Candi
 	for i, sc := range scored {
 		out[i] = Candidate{
 			Document:     sc.c.doc.doc.Meta,
-			Clause:       sc.c.c.Clause,
-			Terms:        sc.c.c.Terms, // never mutated after ReplaceDocument
+			Clause:       sc.c.c,
+			Terms:        s.dict.strings(sc.c.terms),
 			TitleTerms:   sc.c.doc.titleTerms,
-			PathTerms:    sc.c.pathTerms,
-			ContextTerms: sc.c.c.Context,
+			PathTerms:    s.dict.strings(sc.c.pathTerms),
+			ContextTerms: s.dict.strings(sc.c.context),
 		}
 		if withCosine {
 			out[i].Cosine = sc.score
@@ -568,9 +709,13 @@ func (s *MemoryStore) index(d *memDoc) {
 			c.slot = len(s.slots)
 			s.slots = append(s.slots, c)
 		}
-		for t, n := range termCounts(c.c.Terms) {
-			s.postings[t] = append(s.postings[t], posting{cl: c, tf: int32(n)})
+		if n := len(s.dict.terms); n > len(s.postings) {
+			s.postings = append(s.postings, make([][]posting, n-len(s.postings))...)
+			s.df = append(s.df, make([]int32, n-len(s.df))...)
 		}
+		s.scratch.each(c.terms, len(s.dict.terms), func(id uint32, tf int32) {
+			s.postings[id] = append(s.postings[id], posting{slot: int32(c.slot), tf: tf})
+		})
 	}
 	if d.doc.Status == StatusActive {
 		s.count(d, +1)
@@ -583,21 +728,24 @@ func (s *MemoryStore) unindex(d *memDoc) {
 	if d.doc.Status == StatusActive {
 		s.count(d, -1)
 	}
-	terms := map[string]bool{}
+	terms := map[uint32]bool{}
+	slots := make(map[int32]bool, len(d.clauses))
 	for _, c := range d.clauses {
-		for _, t := range c.c.Terms {
+		for _, t := range c.terms {
 			terms[t] = true
 		}
-		s.slots[c.slot] = nil
-		s.free = append(s.free, c.slot)
+		slots[int32(c.slot)] = true
 	}
 	for t := range terms {
-		ps := slices.DeleteFunc(s.postings[t], func(p posting) bool { return p.cl.doc == d })
+		ps := slices.DeleteFunc(s.postings[t], func(p posting) bool { return slots[p.slot] })
 		if len(ps) == 0 {
-			delete(s.postings, t)
-		} else {
-			s.postings[t] = ps
+			ps = nil
 		}
+		s.postings[t] = ps
+	}
+	for _, c := range d.clauses {
+		s.slots[c.slot] = nil
+		s.free = append(s.free, c.slot)
 	}
 }
 
@@ -605,22 +753,11 @@ func (s *MemoryStore) unindex(d *memDoc) {
 func (s *MemoryStore) count(d *memDoc, sign int) {
 	for _, c := range d.clauses {
 		s.active += sign
-		s.totalLen += sign * len(c.c.Terms)
-		for t := range termCounts(c.c.Terms) {
-			s.df[t] += sign
-			if s.df[t] <= 0 {
-				delete(s.df, t)
-			}
-		}
+		s.totalLen += sign * len(c.terms)
+		s.scratch.each(c.terms, len(s.dict.terms), func(id uint32, _ int32) {
+			s.df[id] += int32(sign)
+		})
 	}
-}
-
-func termCounts(terms []string) map[string]int {
-	m := make(map[string]int, len(terms))
-	for _, t := range terms {
-		m[t]++
-	}
-	return m
 }
 
 func dot(a, b []float32) float64 {

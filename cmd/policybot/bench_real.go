@@ -3,8 +3,10 @@ package main
 import (
 	"context"
 	"fmt"
+	"os"
 	"path/filepath"
 	"runtime"
+	"runtime/pprof"
 	"time"
 
 	"policybot/answer"
@@ -33,6 +35,8 @@ func benchReal(ctx context.Context, e *env, args []string) error {
 	answers := fs.Bool("answers", false, "ask every question through the answer service too and count refusals")
 	misses := fs.Bool("misses", false, "print the questions missed at rank 3")
 	runs := fs.Int("runs", 3, "timed passes over the questions for latency (medians are reported)")
+	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the load to this file")
+	memProfile := fs.String("memprofile", "", "write a heap profile after the load to this file")
 	if _, err := parseArgs(fs, args); err != nil {
 		return err
 	}
@@ -53,8 +57,19 @@ func benchReal(ctx context.Context, e *env, args []string) error {
 	}
 	log := newLogger(cfg, e.stderr)
 	before := bench.RSS()
+	if *cpuProfile != "" {
+		f, err := os.Create(*cpuProfile)
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		if err := pprof.StartCPUProfile(f); err != nil {
+			return err
+		}
+	}
 	start := time.Now()
 	s, err := openStack(ctx, cfg, log, true)
+	pprof.StopCPUProfile()
 	if err != nil {
 		return err
 	}
@@ -79,6 +94,17 @@ func benchReal(ctx context.Context, e *env, args []string) error {
 	}
 	fmt.Fprintf(e.stdout, "store %s: %d documents, %d clauses, ready in %s\n", cfg.Store, len(docs), clauses, time.Since(start).Round(time.Millisecond))
 	runtime.GC()
+	if *memProfile != "" {
+		f, err := os.Create(*memProfile)
+		if err != nil {
+			return err
+		}
+		err = pprof.WriteHeapProfile(f)
+		f.Close()
+		if err != nil {
+			return err
+		}
+	}
 	fmt.Fprintf(e.stdout, "RSS %d MiB (%d MiB before loading)\n", bench.RSS()>>20, before>>20)
 
 	var all []string
