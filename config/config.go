@@ -29,6 +29,7 @@ type Config struct {
 	Region        string   `yaml:"region"`
 	APITokens     []string `yaml:"api_tokens"`
 	DataDir       string   `yaml:"data_dir"`
+	CorpusCache   string   `yaml:"corpus_cache"`
 
 	LogLevel  string `yaml:"log_level"`
 	LogFormat string `yaml:"log_format"`
@@ -201,9 +202,13 @@ var Fields = []Field{
 		func() (func(*Config) string, func(*Config, string) error) {
 			return list(",", func(c *Config) *[]string { return &c.APITokens })
 		}),
-	field("data_dir", "POLICYBOT_DATA_DIR", false, "folder for local state of the embedded default (console users)",
+	field("data_dir", "POLICYBOT_DATA_DIR", false, "folder for local state of the embedded default (console users, the corpus cache)",
 		func() (func(*Config) string, func(*Config, string) error) {
 			return str(func(c *Config) *string { return &c.DataDir })
+		}),
+	field("corpus_cache", "POLICYBOT_CORPUS_CACHE", false, "folder caching parsed and embedded corpus documents for the memory store's start-up; empty: DATA_DIR/cache, off: none",
+		func() (func(*Config) string, func(*Config, string) error) {
+			return str(func(c *Config) *string { return &c.CorpusCache })
 		}),
 	field("log_level", "POLICYBOT_LOG_LEVEL", false, "debug, info, warn or error",
 		func() (func(*Config) string, func(*Config, string) error) {

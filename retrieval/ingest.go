@@ -10,8 +10,11 @@ import (
 	"os"
 	"path"
 	"path/filepath"
+	"runtime"
 	"slices"
 	"strings"
+	"sync"
+	"time"
 
 	"policybot/embeddings"
 	"policybot/policy"
@@ -41,6 +44,9 @@ type Ingester struct {
 	// StoreBatch is how many documents a BatchStore replaces in one
 	// transaction (default 200, fewer when they hold over 5,000 clauses).
 	StoreBatch int
+	// Cache, when set, keeps prepared documents by their bytes: a source
+	// found there is neither parsed, segmented nor embedded again.
+	Cache DocCache
 }
 
 // Report counts what an ingestion did.
@@ -245,7 +251,7 @@ func (in *Ingester) ingest(ctx context.Context, srcs []source, underRoot func(sr
 		if old.ID != "" {
 			status = old.Status
 		}
-		work = append(work, unit{src: s, id: id, status: status, size: len(data)})
+		work = append(work, unit{src: s, id: id, status: status, size: len(data), hash: hash})
 	}
 	var prune []string
 	for _, d := range stored {
@@ -328,13 +334,15 @@ type unit struct {
 	id     string
 	status string
 	size   int             // bytes of the source, to estimate the load's size
+	hash   string          // ContentHash of the source as first read
 	stored *StoredDocument // set for a stored document to re-embed
 }
 
 // batch is documents ready for the store: parsed, indexed and embedded.
 type batch struct {
 	docs           []DocumentVersion
-	texts          [][]string // embedding texts, by document and clause
+	texts          [][]string // embedding texts, by document and clause (nil: all embedded already)
+	cacheKeys      []string   // by document: the DocCache key to save it under, "" for none
 	bytes          int        // source bytes of the documents from sources
 	sourced        int        // documents from sources (not re-embedded stored ones)
 	sourcedClauses int        // their clauses
@@ -446,6 +454,14 @@ func (in *Ingester) prepare(ctx context.Context, model Model, work []unit, out c
 	send := func() bool {
 		if cur.err == nil && len(cur.docs) > 0 {
 			cur.embedded, cur.err = in.embed(ctx, model, cur.docs, cur.texts)
+			if cur.err == nil && in.Cache != nil {
+				for i, key := range cur.cacheKeys {
+					if key != "" {
+						// A failed save costs the next start its time only.
+						_ = in.Cache.Save(key, cur.docs[i])
+					}
+				}
+			}
 		}
 		// A plain send, even after cancellation: load always drains the
 		// channel, and what was embedded must reach the report.
@@ -453,32 +469,54 @@ func (in *Ingester) prepare(ctx context.Context, model Model, work []unit, out c
 		cur, clauses = batch{}, 0
 		return ctx.Err() == nil
 	}
-	for _, u := range work {
+	workers := max(runtime.GOMAXPROCS(0), 1)
+	for start := 0; start < len(work); start += indexChunk {
 		if err := ctx.Err(); err != nil {
 			return
 		}
-		dv, texts, err := in.index(ctx, u)
-		if err != nil {
-			if u.stored != nil {
-				// The store failed, not a document: stop.
-				cur.err = err
-				send()
-				return
+		// Parsing and segmenting are this process's CPU: a chunk of units
+		// is indexed on every core, then batched in order.
+		part := work[start:min(start+indexChunk, len(work))]
+		done := make([]indexed, len(part))
+		next := make(chan int)
+		var wg sync.WaitGroup
+		for range min(workers, len(part)) {
+			wg.Go(func() {
+				for i := range next {
+					done[i] = in.index(ctx, model, part[i])
+				}
+			})
+		}
+		for i := range part {
+			next <- i
+		}
+		close(next)
+		wg.Wait()
+		for i, u := range part {
+			r := done[i]
+			if r.err != nil {
+				if u.stored != nil {
+					// The store failed, not a document: stop.
+					cur.err = r.err
+					send()
+					return
+				}
+				cur.failed = append(cur.failed, r.err)
+				continue
 			}
-			cur.failed = append(cur.failed, err)
-			continue
-		}
-		cur.docs = append(cur.docs, dv)
-		cur.texts = append(cur.texts, texts)
-		if u.stored == nil {
-			cur.bytes += u.size
-			cur.sourced++
-			cur.sourcedClauses += len(dv.Clauses)
-		}
-		clauses += len(dv.Clauses)
-		if len(cur.docs) >= size || clauses >= maxBatchClauses {
-			if !send() || cur.err != nil {
-				return
+			cur.docs = append(cur.docs, r.dv)
+			cur.texts = append(cur.texts, r.texts)
+			cur.cacheKeys = append(cur.cacheKeys, r.cacheKey)
+			if u.stored == nil {
+				cur.bytes += u.size
+				cur.sourced++
+				cur.sourcedClauses += len(r.dv.Clauses)
+			}
+			clauses += len(r.dv.Clauses)
+			if len(cur.docs) >= size || clauses >= maxBatchClauses {
+				if !send() || cur.err != nil {
+					return
+				}
 			}
 		}
 	}
@@ -487,32 +525,59 @@ func (in *Ingester) prepare(ctx context.Context, model Model, work []unit, out c
 	}
 }
 
+// indexChunk is how many units are indexed in parallel before batching.
+const indexChunk = 32
+
+// indexed is a unit made ready for embedding.
+type indexed struct {
+	dv       DocumentVersion
+	texts    []string // embedding texts by clause; nil when the cache gave the embeddings
+	cacheKey string   // DocCache key to save the document under once embedded; "" for none
+	err      error
+}
+
 // index parses a changed source (or reads a stored document to re-embed)
-// and indexes its clauses, returning their embedding texts beside them.
-func (in *Ingester) index(ctx context.Context, u unit) (DocumentVersion, []string, error) {
+// and indexes its clauses, returning their embedding texts beside them. A
+// source the cache holds comes from there, embeddings included.
+func (in *Ingester) index(ctx context.Context, model Model, u unit) indexed {
 	var (
 		doc     StoredDocument
 		clauses []policy.Clause
 	)
+	key := ""
 	if u.stored != nil {
 		var err error
 		if doc, clauses, err = in.Store.Document(ctx, u.stored.ID); err != nil {
-			return DocumentVersion{}, nil, fmt.Errorf("ingest: re-embed: %w", err)
+			return indexed{err: fmt.Errorf("ingest: re-embed: %w", err)}
 		}
 	} else {
+		if in.Cache != nil && !in.Reembed {
+			key = docCacheKey(u.hash, model.Name)
+			if dv, ok := in.Cache.Load(key); ok && dv.Document.ContentHash == u.hash && complete(dv, model) {
+				dv.Document.Source, dv.Document.Status = u.src.src, u.status
+				dv.Document.IngestedAt = time.Time{}
+				renumber(&dv.Document.Meta, func(i int, id string) { dv.Clauses[i].ID = id }, len(dv.Clauses), u.id)
+				return indexed{dv: dv}
+			}
+		}
 		data, err := u.src.read()
 		if err != nil {
-			return DocumentVersion{}, nil, fmt.Errorf("ingest %s: %w", u.src.src, err)
+			return indexed{err: fmt.Errorf("ingest %s: %w", u.src.src, err)}
 		}
 		parsed, err := policy.Parse(u.src.name, data)
 		if err != nil {
-			return DocumentVersion{}, nil, fmt.Errorf("ingest %s: %w", u.src.src, err)
+			return indexed{err: fmt.Errorf("ingest %s: %w", u.src.src, err)}
 		}
-		parsed.ID = u.id
 		clauses = parsed.Clauses
+		meta := parsed.Meta()
+		renumber(&meta, func(i int, id string) { clauses[i].ID = id }, len(clauses), u.id)
 		// The hash of the bytes parsed now, should the file have changed
 		// since the first pass read it.
-		doc = StoredDocument{Meta: parsed.Meta(), Source: u.src.src, ContentHash: ContentHash(data), Status: u.status}
+		hash := ContentHash(data)
+		if hash != u.hash {
+			key = ""
+		}
+		doc = StoredDocument{Meta: meta, Source: u.src.src, ContentHash: hash, Status: u.status}
 	}
 	ics := make([]IndexedClause, len(clauses))
 	texts := make([]string, len(clauses))
@@ -524,7 +589,28 @@ func (in *Ingester) index(ctx context.Context, u unit) (DocumentVersion, []strin
 	for i, terms := range SectionContext(ics) {
 		ics[i].Context = terms
 	}
-	return DocumentVersion{Document: doc, Clauses: ics}, texts, nil
+	return indexed{dv: DocumentVersion{Document: doc, Clauses: ics}, texts: texts, cacheKey: key}
+}
+
+// renumber gives the document meta the ID id and its n clauses the IDs
+// id#1…id#n (the parser numbered them after the file name, which the
+// ingester may have had to tell apart from another file's).
+func renumber(meta *policy.Meta, set func(i int, id string), n int, id string) {
+	meta.ID = id
+	for i := range n {
+		set(i, fmt.Sprintf("%s#%d", id, i+1))
+	}
+}
+
+// complete reports whether every clause of a cached document has an
+// embedding of model's size.
+func complete(dv DocumentVersion, model Model) bool {
+	for _, c := range dv.Clauses {
+		if len(c.Embedding) != model.Dimensions {
+			return false
+		}
+	}
+	return len(dv.Clauses) > 0
 }
 
 // embed fills the clause embeddings of docs from the store's cache or the
@@ -532,7 +618,10 @@ func (in *Ingester) index(ctx context.Context, u unit) (DocumentVersion, []strin
 // distinct text once. It returns how many texts it embedded.
 func (in *Ingester) embed(ctx context.Context, model Model, docs []DocumentVersion, texts [][]string) (int, error) {
 	var hashes []string
-	for _, d := range docs {
+	for i, d := range docs {
+		if texts[i] == nil {
+			continue
+		}
 		for _, c := range d.Clauses {
 			hashes = append(hashes, c.TextHash)
 		}
@@ -547,6 +636,9 @@ func (in *Ingester) embed(ctx context.Context, model Model, docs []DocumentVersi
 	var todo []string // texts to embed, one per distinct hash
 	var todoHashes []string
 	for i, d := range docs {
+		if texts[i] == nil {
+			continue // embedded already (from a DocCache)
+		}
 		for j, c := range d.Clauses {
 			// nil: already claimed, a repeated text is embedded once. A
 			// cached vector of another dimension is re-embedded.
@@ -580,7 +672,10 @@ func (in *Ingester) embed(ctx context.Context, model Model, docs []DocumentVersi
 			cached[todoHashes[start+k]] = v
 		}
 	}
-	for _, d := range docs {
+	for i, d := range docs {
+		if texts[i] == nil {
+			continue
+		}
 		for j := range d.Clauses {
 			d.Clauses[j].Embedding = cached[d.Clauses[j].TextHash]
 		}

@@ -510,7 +510,9 @@ func (s *MemoryStore) VectorSearch(ctx context.Context, q Query) ([]Candidate, e
 	var top topK
 	top.k = q.K
 	consider := func(c *memClause, cos float64) {
-		if c != nil && c.norm != 0 && s.searchable(c, regions) && c.vec.dims == len(q.Vector) {
+		// Whether the clause would make the top K is the cheap test, so
+		// it comes first: most clauses share a dimension with the question.
+		if c != nil && c.norm != 0 && top.admits(c, cos) && s.searchable(c, regions) && c.vec.dims == len(q.Vector) {
 			top.push(c, cos)
 		}
 	}
@@ -803,6 +805,14 @@ func (t *topK) push(c *memClause, score float64) {
 	i, _ := slices.BinarySearchFunc(t.items, scoredClause{c, score}, byScore)
 	copy(t.items[i+1:], t.items[i:len(t.items)-1])
 	t.items[i] = scoredClause{c, score}
+}
+
+// admits reports whether c scored score would enter the top K now.
+func (t *topK) admits(c *memClause, score float64) bool {
+	if len(t.items) < t.k {
+		return true
+	}
+	return byScore(scoredClause{c, score}, t.items[len(t.items)-1]) < 0
 }
 
 func (t *topK) sorted() []scoredClause {

@@ -1,6 +1,8 @@
 package segment
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
 	"fmt"
 	"regexp"
 	"strings"
@@ -132,4 +134,14 @@ var Default = sync.OnceValue(func() *Lexicon {
 		panic(err)
 	}
 	return l
+})
+
+// Fingerprint identifies the embedded lexicon: terms worked out with
+// another lexicon are other terms, so caches of them key on it.
+var Fingerprint = sync.OnceValue(func() string {
+	h := sha256.New()
+	for _, f := range []string{seeds.Dictionary, seeds.Synonyms, seeds.Intents} {
+		fmt.Fprintf(h, "%d\n%s", len(f), f)
+	}
+	return hex.EncodeToString(h.Sum(nil)[:16])
 })

@@ -5,14 +5,30 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"runtime"
 	"runtime/pprof"
+	"strconv"
+	"strings"
 	"time"
 
 	"policybot/answer"
 	"policybot/bench"
 	"policybot/retrieval"
 )
+
+// peakRSS is the process's peak resident memory (VmHWM), 0 when unknown.
+func peakRSS() int64 {
+	data, err := os.ReadFile("/proc/self/status")
+	if err != nil {
+		return 0
+	}
+	for _, l := range strings.Split(string(data), "\n") {
+		if v, ok := strings.CutPrefix(l, "VmHWM:"); ok {
+			kb, _ := strconv.ParseInt(strings.TrimSuffix(strings.TrimSpace(v), " kB"), 10, 64)
+			return kb << 10
+		}
+	}
+	return 0
+}
 
 // evalSet is one question file of ../shared/eval and the region it is asked from.
 type evalSet struct{ file, region string }
@@ -35,7 +51,7 @@ func benchReal(ctx context.Context, e *env, args []string) error {
 	answers := fs.Bool("answers", false, "ask every question through the answer service too and count refusals")
 	misses := fs.Bool("misses", false, "print the questions missed at rank 3")
 	runs := fs.Int("runs", 3, "timed passes over the questions for latency (medians are reported)")
-	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the load to this file")
+	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the run to this file")
 	memProfile := fs.String("memprofile", "", "write a heap profile after the load to this file")
 	if _, err := parseArgs(fs, args); err != nil {
 		return err
@@ -69,7 +85,7 @@ func benchReal(ctx context.Context, e *env, args []string) error {
 	}
 	start := time.Now()
 	s, err := openStack(ctx, cfg, log, true)
-	pprof.StopCPUProfile()
+	defer pprof.StopCPUProfile()
 	if err != nil {
 		return err
 	}
@@ -93,7 +109,10 @@ func benchReal(ctx context.Context, e *env, args []string) error {
 		clauses += d.ClauseCount
 	}
 	fmt.Fprintf(e.stdout, "store %s: %d documents, %d clauses, ready in %s\n", cfg.Store, len(docs), clauses, time.Since(start).Round(time.Millisecond))
-	runtime.GC()
+	// As serve does once the corpus is loaded.
+	if limit, ok := fitMemory(); ok {
+		fmt.Fprintf(e.stdout, "memory limit %d MiB\n", limit>>20)
+	}
 	if *memProfile != "" {
 		f, err := os.Create(*memProfile)
 		if err != nil {
@@ -159,5 +178,6 @@ func benchReal(ctx context.Context, e *env, args []string) error {
 		return err
 	}
 	fmt.Fprintf(e.stdout, "search (%d questions, one at a time): %s\n", len(all), bench.MedianSummary(sums))
+	fmt.Fprintf(e.stdout, "RSS after the searches %d MiB, peak %d MiB\n", bench.RSS()>>20, peakRSS()>>20)
 	return nil
 }

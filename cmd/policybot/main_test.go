@@ -19,7 +19,13 @@ import (
 func run(t *testing.T, envv map[string]string, args ...string) (string, string, error) {
 	t.Helper()
 	var out, errb bytes.Buffer
-	err := Run(context.Background(), args, strings.NewReader(""), &out, &errb, func(k string) string { return envv[k] })
+	dataDir := t.TempDir()
+	err := Run(context.Background(), args, strings.NewReader(""), &out, &errb, func(k string) string {
+		if v, ok := envv[k]; ok || k != "POLICYBOT_DATA_DIR" {
+			return v
+		}
+		return dataDir // never the package folder's data/
+	})
 	return out.String(), errb.String(), err
 }
 

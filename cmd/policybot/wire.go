@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"path/filepath"
 	"runtime"
 	"time"
 
@@ -121,6 +122,11 @@ func openStack(ctx context.Context, cfg config.Config, log *slog.Logger, loadCor
 // anything else a file or folder.
 func (s *stack) ingest(ctx context.Context, corpus []string, opts ingestOptions) (retrieval.Report, error) {
 	ing := &retrieval.Ingester{Store: s.store, Embedder: s.embedder, Reembed: opts.reembed, Prune: opts.prune}
+	if dir := corpusCacheDir(s.cfg); dir != "" && s.cfg.Store == "memory" {
+		// The memory store is rebuilt at every start: unchanged documents
+		// come back from the cache instead of being parsed and embedded.
+		ing.Cache = retrieval.NewFileCache(dir)
+	}
 	var paths []string
 	var total retrieval.Report
 	for _, c := range corpus {
@@ -148,6 +154,19 @@ func (s *stack) ingest(ctx context.Context, corpus []string, opts ingestOptions)
 }
 
 type ingestOptions struct{ reembed, prune bool }
+
+// corpusCacheDir is where the memory store's documents are cached, "" for nowhere.
+func corpusCacheDir(cfg config.Config) string {
+	switch {
+	case cfg.CorpusCache == "off":
+		return ""
+	case cfg.CorpusCache != "":
+		return cfg.CorpusCache
+	case cfg.DataDir != "":
+		return filepath.Join(cfg.DataDir, "cache")
+	}
+	return ""
+}
 
 func addReport(t *retrieval.Report, r retrieval.Report) {
 	t.Documents += r.Documents
