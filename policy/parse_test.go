@@ -338,8 +338,12 @@ func TestParseCases(t *testing.T) {
 				{"一、", "提高站位", "全面落实通知各项要求。"}, {"二、", "主动服务", "协助外资企业复工复产。"},
 				{"（一）", "积极帮助外资企业复工", "在做好防控工作的前提下，协助做好复工前各项准备工作，大力支持外资企业有序复工复产。"},
 				{"（二）", "加强外资大项目服务保障", "密切跟踪在谈外资大项目进展，及时了解外商决策进展，推动项目尽早签约落地。"},
+				{"", "", "各地商务主管部门要统一思想，提高站位。"},
 			},
 			check: func(t *testing.T, d *Document) {
+				if r := d.Clauses[4].Role; r != RoleClosing {
+					t.Errorf("the attachment's closing text has role %q, want %q", r, RoleClosing)
+				}
 				want := []string{"附件：商务部办公厅关于积极应对疫情加强外资企业服务的通知", "（二）加强外资大项目服务保障"}
 				if got := d.Clauses[3].Path; !reflect.DeepEqual(got, want) {
 					t.Errorf("attachment clause path = %q, want %q", got, want)
@@ -464,4 +468,31 @@ func FuzzParse(f *testing.F) {
 			}
 		}
 	})
+}
+
+// A release that states its facts in prose above numbered points keeps
+// them, as preamble clauses; a transmittal sentence and a lead-in are not
+// kept; the closing paragraph is a closing clause.
+func TestParsePreambleAndClosing(t *testing.T) {
+	data := []byte("卫健委：1230人医疗救治队驰援武汉\n" +
+		"卫健委组建6支共1230人的医疗救治队驰援武汉，同时召集6支后备梯队随时待命，工信部向武汉紧急调用1.4万件防护服。\n" +
+		"现将有关措施印发给你们，请认真贯彻执行。\n" +
+		"为做好疫情防控工作，现提出如下要求：\n" +
+		"一、加强价格监管。各级市场监管部门要依法从严从重从快查处哄抬价格行为。\n" +
+		"二、诚信经营。广大经营者要切实履行社会责任，严格依法经营。\n" +
+		"以上措施自印发之日起施行，有效期至2020年底。\n")
+	d, err := Parse("news.txt", data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var roles, starts []string
+	for _, c := range d.Clauses {
+		roles = append(roles, c.Role)
+		starts = append(starts, string([]rune(c.Text)[:6]))
+	}
+	wantRoles := []string{RolePreamble, "", "", RoleClosing}
+	wantStarts := []string{"卫健委组建6", "各级市场监管", "广大经营者要", "以上措施自印"}
+	if !reflect.DeepEqual(roles, wantRoles) || !reflect.DeepEqual(starts, wantStarts) {
+		t.Errorf("roles %q starts %q, want %q %q", roles, starts, wantRoles, wantStarts)
+	}
 }

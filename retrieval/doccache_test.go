@@ -18,10 +18,10 @@ func TestIngestDocCache(t *testing.T) {
 	ctx := context.Background()
 	dir := t.TempDir()
 	fsys := fstest.MapFS{
-		"tj.txt":       {Data: []byte(docTianjin)},
-		"sub/bj.txt":   {Data: []byte(docBeijing)},
-		"a/同名.txt":     {Data: []byte(docTianjin + "\n三、甲。\n")},
-		"b/同名.txt":     {Data: []byte(docBeijing + "\n三、乙。\n")},
+		"tj.txt":        {Data: []byte(docTianjin)},
+		"sub/bj.txt":    {Data: []byte(docBeijing)},
+		"a/同名.txt":      {Data: []byte(docTianjin + "\n三、甲。\n")},
+		"b/同名.txt":      {Data: []byte(docBeijing + "\n三、乙。\n")},
 		"bad/empty.txt": {Data: []byte("")},
 	}
 	load := func() (*MemoryStore, Report, *countingEmbedder) {
