@@ -145,6 +145,7 @@ func TestMigrateHalfvecIndex(t *testing.T) {
 		"DROP INDEX clauses_embedding_hnsw",
 		"CREATE INDEX clauses_embedding_hnsw ON clauses USING hnsw (embedding vector_cosine_ops)",
 		"ALTER TABLE clauses DROP COLUMN context_terms", // added by migration 7
+		"ALTER TABLE clauses DROP COLUMN role",          // added by migration 8
 		"DELETE FROM schema_migrations WHERE version >= 6",
 	} {
 		if _, err := s.pool.Exec(ctx, q); err != nil {

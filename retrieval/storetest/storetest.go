@@ -88,6 +88,7 @@ func corpus() []fixture {
 	tj.clauses[0].Agencies = []string{"人民银行天津分行", "天津银保监局", "市金融局"}
 	tj.clauses[0].LeadAgencies = []string{"人民银行天津分行"}
 	tj.clauses[0].Context = []string{"融资", "金融"}
+	tj.clauses[2].Role = policy.RoleClosing
 	bj := fixture{
 		doc: retrieval.StoredDocument{
 			Meta:   policy.Meta{ID: "bj", Title: "北京市中小企业促进条例", Date: "2023-01-01", Region: "北京市", Kind: policy.KindRegulation},
@@ -200,7 +201,8 @@ func checkDocument(t *testing.T, got, want retrieval.StoredDocument, clauses int
 // need not remember which of the two it was given.
 func sameClause(a, b policy.Clause) bool {
 	return a.ID == b.ID && a.Label == b.Label && a.Title == b.Title && a.Text == b.Text &&
-		slices.Equal(a.Path, b.Path) && slices.Equal(a.Agencies, b.Agencies) && slices.Equal(a.LeadAgencies, b.LeadAgencies)
+		slices.Equal(a.Path, b.Path) && slices.Equal(a.Agencies, b.Agencies) && slices.Equal(a.LeadAgencies, b.LeadAgencies) &&
+		a.Role == b.Role
 }
 
 func testReplaceShrinks(t *testing.T, s retrieval.Store) {
