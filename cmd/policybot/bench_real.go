@@ -110,8 +110,10 @@ func benchReal(ctx context.Context, e *env, args []string) error {
 	}
 	fmt.Fprintf(e.stdout, "store %s: %d documents, %d clauses, ready in %s\n", cfg.Store, len(docs), clauses, time.Since(start).Round(time.Millisecond))
 	// As serve does once the corpus is loaded.
-	if limit, ok := fitMemory(); ok {
-		fmt.Fprintf(e.stdout, "memory limit %d MiB\n", limit>>20)
+	if cfg.Store == "memory" {
+		if limit, ok := fitMemory(); ok {
+			fmt.Fprintf(e.stdout, "memory limit %d MiB\n", limit>>20)
+		}
 	}
 	if *memProfile != "" {
 		f, err := os.Create(*memProfile)
