@@ -199,25 +199,19 @@ func (s *Searcher) Search(ctx context.Context, req SearchRequest) ([]Hit, error)
 		}
 		queries = append(queries, Query{Vector: vecs[0], Terms: lexTerms, K: candidatesK, Regions: regions})
 	}
+	lists, err := s.propose(ctx, queries)
+	if err != nil {
+		return nil, err
+	}
 	// The candidates point into the stores' result slices; a clause both
 	// searches propose is scored once.
 	var cands []*Candidate
 	seen := map[string]bool{}
-	for _, qq := range queries {
-		vs, err := s.store.VectorSearch(ctx, qq)
-		if err != nil {
-			return nil, fmt.Errorf("search: %w", err)
-		}
-		ls, err := s.store.LexicalSearch(ctx, qq)
-		if err != nil {
-			return nil, fmt.Errorf("search: %w", err)
-		}
-		for _, l := range [][]Candidate{vs, ls} {
-			for i := range l {
-				if !seen[l[i].Clause.ID] {
-					seen[l[i].Clause.ID] = true
-					cands = append(cands, &l[i])
-				}
+	for _, l := range lists {
+		for i := range l {
+			if !seen[l[i].Clause.ID] {
+				seen[l[i].Clause.ID] = true
+				cands = append(cands, &l[i])
 			}
 		}
 	}
@@ -264,6 +258,46 @@ func (s *Searcher) Search(ctx context.Context, req SearchRequest) ([]Hit, error)
 	return hits, nil
 }
 
+// propose runs the vector and the lexical search of each query and returns
+// their results in that order (vector, lexical, for each query). Over a
+// store that waits on a database (no concurrency limit set) the searches
+// run at once, so a question costs the slowest of them rather than their
+// sum (measured on PostgreSQL with corpus-xl: p50 101 → see BENCHMARKS.md);
+// over the in-memory store they are CPU work and run one after the other.
+func (s *Searcher) propose(ctx context.Context, queries []Query) ([][]Candidate, error) {
+	lists := make([][]Candidate, 2*len(queries))
+	run := func(i int) error {
+		var err error
+		if q := queries[i/2]; i%2 == 0 {
+			lists[i], err = s.store.VectorSearch(ctx, q)
+		} else {
+			lists[i], err = s.store.LexicalSearch(ctx, q)
+		}
+		if err != nil {
+			return fmt.Errorf("search: %w", err)
+		}
+		return nil
+	}
+	if s.slots != nil || len(lists) == 1 {
+		for i := range lists {
+			if err := run(i); err != nil {
+				return nil, err
+			}
+		}
+		return lists, nil
+	}
+	errs := make([]error, len(lists))
+	var wg sync.WaitGroup
+	for i := range lists {
+		wg.Go(func() { errs[i] = run(i) })
+	}
+	wg.Wait()
+	if err := errors.Join(errs...); err != nil {
+		return nil, err
+	}
+	return lists, nil
+}
+
 // isolatePlaces sets the places a question names (with their
 // administrative suffix: 北京市, 石景山区) apart by spaces, so that each is a
 // concept of its own: 北京市采取 would otherwise be one concept whose
@@ -305,7 +339,20 @@ const (
 	// 5,000 0.21 s, 0.500. Below 25,000 clauses it never binds (16 terms
 	// of at most 5 % each).
 	maxLexRows = 20000
+	// lexRowsShare: on real corpora the bound is this share of the
+	// clauses, never under minLexRows, so that PostgreSQL reads fewer rows
+	// where fewer suffice. Measured with corpus-xl (154k clauses): a bound
+	// of 5,000 instead of 20,000 gave the same dev and external-dev
+	// figures, xl-dev hit@3 0.791 instead of 0.789, and a quarter of the
+	// rows to rank.
+	lexRowsShare = 0.02
+	minLexRows   = 5000
 )
+
+// lexRowBound is the maxLexRows bound for a corpus of n clauses.
+func lexRowBound(n int) int {
+	return min(max(int(lexRowsShare*float64(n)), minLexRows), maxLexRows)
+}
 
 // selectiveTerms picks the terms that select lexical candidates: those the
 // corpus has, rarest first, common ones only when too few rare ones remain.
@@ -324,7 +371,7 @@ func selectiveTerms(terms []string, st Stats) []string {
 	n = min(max(n, min(minSelective, len(present))), maxLexTerms)
 	rows := 0
 	for i, t := range present[:n] {
-		if rows += st.DF[t]; rows > maxLexRows {
+		if rows += st.DF[t]; rows > lexRowBound(st.Clauses) {
 			n = i
 			break
 		}

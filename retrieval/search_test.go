@@ -7,6 +7,7 @@ import (
 	"strings"
 	"testing"
 	"testing/fstest"
+	"time"
 
 	"policybot/embeddings"
 )
@@ -137,17 +138,60 @@ func TestSelectiveTerms(t *testing.T) {
 		{"RowBudget", []string{"小微企业", "业续", "续贷", "企业"}, []string{"业续", "续贷"}},
 		{"RowBudgetFits", []string{"首贷", "业续", "续贷"}, []string{"业续", "首贷"}},
 		{"RowBudgetNothingFits", []string{"企业", "小微企业"}, nil},
+		// corpus-xl's size: the budget is 5,000 rows, not 20,000.
+		{"RowBudgetReal", []string{"担保", "续贷", "首贷"}, []string{"首贷"}},
 	}...)
+	real := Stats{Clauses: 154_000, DF: map[string]int{"担保": 7_000, "续贷": 4_000, "首贷": 2_000}}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			st := st
 			if strings.HasPrefix(tt.name, "RowBudget") {
 				st = big
 			}
+			if tt.name == "RowBudgetReal" {
+				st = real
+			}
 			if got := selectiveTerms(tt.terms, st); !slices.Equal(got, tt.want) {
 				t.Fatalf("selectiveTerms(%v) = %v, want %v", tt.terms, got, tt.want)
 			}
 		})
+	}
+}
+
+// rendezvousStore answers a vector search only once a lexical search has
+// started, and the other way round: searches run one after the other never
+// meet.
+type rendezvousStore struct {
+	Store
+	vec, lex chan struct{}
+}
+
+func (r *rendezvousStore) meet(mine, other chan struct{}) error {
+	close(mine)
+	select {
+	case <-other:
+		return nil
+	case <-time.After(5 * time.Second):
+		return errors.New("the other search never started")
+	}
+}
+
+func (r *rendezvousStore) VectorSearch(ctx context.Context, q Query) ([]Candidate, error) {
+	return nil, r.meet(r.vec, r.lex)
+}
+
+func (r *rendezvousStore) LexicalSearch(ctx context.Context, q Query) ([]Candidate, error) {
+	return nil, r.meet(r.lex, r.vec)
+}
+
+// Over a store that waits on a database the vector and lexical searches run
+// at once.
+func TestProposeConcurrently(t *testing.T) {
+	st := &rendezvousStore{Store: NewMemoryStore(), vec: make(chan struct{}), lex: make(chan struct{})}
+	s := NewSearcher(st, nil, "")
+	lists, err := s.propose(context.Background(), []Query{{Terms: []string{"续贷"}, K: 5}})
+	if err != nil || len(lists) != 2 {
+		t.Fatalf("propose: %v, %d lists", err, len(lists))
 	}
 }
 
