@@ -170,6 +170,13 @@ func ReingestFunc(in *retrieval.Ingester, store DocumentStore, sources SourceSto
 				return "", fmt.Errorf("reingest %s: %w", id, rerr)
 			}
 			rep, err = ingestAt(ctx, in, doc.Source, data)
+			if newID := policy.DocumentID(path.Base(doc.Source)); err == nil && newID != id {
+				// Stored under the ID an earlier version gave its name, the
+				// upload moved to its new ID; its kept bytes follow it.
+				if serr := sources.SaveSource(ctx, newID, path.Base(doc.Source), data); serr != nil {
+					return rep.String(), fmt.Errorf("reingest %s: %w: %w", id, ErrSourceNotSaved, serr)
+				}
+			}
 		case corpus != nil && doc.Source != "":
 			data, rerr := fs.ReadFile(corpus, doc.Source)
 			if errors.Is(rerr, fs.ErrNotExist) {

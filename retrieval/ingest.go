@@ -224,6 +224,13 @@ func (in *Ingester) ingest(ctx context.Context, srcs []source, underRoot func(sr
 		}
 		hash := ContentHash(data)
 		id := policy.DocumentID(s.name)
+		if prev, ok := bySource[s.src]; ok && prev.ID != id && prev.ID != legacyDocumentID(s.name) {
+			// The file keeps the ID it is stored under: one told apart
+			// from a namesake when both were ingested together, which an
+			// ingestion of this file alone (a re-ingest from the admin
+			// pages) must not hand to the namesake's ID.
+			id = prev.ID
+		}
 		if other, ok := seen[id]; ok {
 			if hashes[id] == hash {
 				rep.Failed = append(rep.Failed, fmt.Errorf("ingest %s: duplicate of %s (the same bytes): %w", s.src, other, ErrDuplicate))
@@ -282,6 +289,24 @@ func (in *Ingester) ingest(ctx context.Context, srcs []source, underRoot func(sr
 		}
 	}
 	return rep, nil
+}
+
+// legacyDocumentID is the ID policy.DocumentID gave before parser version
+// 5: every character outside [a-z0-9_-] as '-'. A document stored under it
+// moves to its new ID on its next ingestion.
+func legacyDocumentID(name string) string {
+	base := filepath.Base(name)
+	base = strings.TrimSuffix(base, filepath.Ext(base))
+	id := strings.Map(func(r rune) rune {
+		if r >= 'a' && r <= 'z' || r >= '0' && r <= '9' || r == '_' || r == '-' {
+			return r
+		}
+		return '-'
+	}, strings.ToLower(base))
+	if id == "" {
+		return "doc"
+	}
+	return id
 }
 
 // ErrDuplicate is wrapped by the Report.Failed error of a file whose bytes

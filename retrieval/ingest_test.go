@@ -476,3 +476,38 @@ func TestIngestMovesOldIDs(t *testing.T) {
 		t.Errorf("after the move: %+v, want one retired document 天津措施", docs)
 	}
 }
+
+// A file told apart from a namesake keeps its ID when it is ingested alone
+// (the admin pages' re-ingest), and never replaces the namesake.
+func TestIngestKeepsDistinctIDAlone(t *testing.T) {
+	ctx := context.Background()
+	store := NewMemoryStore()
+	in := &Ingester{Store: store, Embedder: embeddings.NewLocal(64)}
+	dir := t.TempDir()
+	a, b := filepath.Join(dir, "经济法", "广告法.md"), filepath.Join(dir, "行政法", "广告法.md")
+	for p, text := range map[string]string{a: docBeijing, b: docTianjin} {
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(p, []byte(text), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := in.IngestPaths(ctx, dir); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(b, []byte(docTianjin+"\n三、新增。广告应当真实。\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := in.IngestPaths(ctx, b); err != nil {
+		t.Fatal(err)
+	}
+	plain, _, err := store.Document(ctx, "广告法")
+	if err != nil || plain.Source != a {
+		t.Fatalf("广告法 is %+v (%v), want still the file %s", plain, err, a)
+	}
+	_, cs, err := store.Document(ctx, "广告法-行政法")
+	if err != nil || len(cs) != 3 {
+		t.Fatalf("广告法-行政法: %d clauses (%v), want the re-ingested 3", len(cs), err)
+	}
+}
