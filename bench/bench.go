@@ -78,13 +78,20 @@ func Median(xs []float64) float64 {
 
 // RSS returns the resident set size of this process in bytes, from
 // /proc/self/status (Linux); 0 where unavailable.
-func RSS() int64 {
+func RSS() int64 { return procStatus("VmRSS:") }
+
+// PeakRSS returns the peak resident set size of this process in bytes
+// (VmHWM); 0 where unavailable.
+func PeakRSS() int64 { return procStatus("VmHWM:") }
+
+// procStatus reads a size field of /proc/self/status, in bytes.
+func procStatus(field string) int64 {
 	data, err := os.ReadFile("/proc/self/status")
 	if err != nil {
 		return 0
 	}
 	for _, line := range strings.Split(string(data), "\n") {
-		if rest, ok := strings.CutPrefix(line, "VmRSS:"); ok {
+		if rest, ok := strings.CutPrefix(line, field); ok {
 			f := strings.Fields(rest)
 			if len(f) >= 1 {
 				kb, _ := strconv.ParseInt(f[0], 10, 64)

@@ -64,7 +64,7 @@ func (d *termDict) id(t string) uint32 {
 	return i
 }
 
-// ids numbers every term of ts.
+// numbers numbers every term of ts.
 func (d *termDict) numbers(ts []string) []uint32 {
 	if len(ts) == 0 {
 		return nil

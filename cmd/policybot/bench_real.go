@@ -6,29 +6,12 @@ import (
 	"os"
 	"path/filepath"
 	"runtime/pprof"
-	"strconv"
-	"strings"
 	"time"
 
 	"policybot/answer"
 	"policybot/bench"
 	"policybot/retrieval"
 )
-
-// peakRSS is the process's peak resident memory (VmHWM), 0 when unknown.
-func peakRSS() int64 {
-	data, err := os.ReadFile("/proc/self/status")
-	if err != nil {
-		return 0
-	}
-	for _, l := range strings.Split(string(data), "\n") {
-		if v, ok := strings.CutPrefix(l, "VmHWM:"); ok {
-			kb, _ := strconv.ParseInt(strings.TrimSuffix(strings.TrimSpace(v), " kB"), 10, 64)
-			return kb << 10
-		}
-	}
-	return 0
-}
 
 // evalSet is one question file of ../shared/eval and the region it is asked from.
 type evalSet struct{ file, region string }
@@ -180,6 +163,6 @@ func benchReal(ctx context.Context, e *env, args []string) error {
 		return err
 	}
 	fmt.Fprintf(e.stdout, "search (%d questions, one at a time): %s\n", len(all), bench.MedianSummary(sums))
-	fmt.Fprintf(e.stdout, "RSS after the searches %d MiB, peak %d MiB\n", bench.RSS()>>20, peakRSS()>>20)
+	fmt.Fprintf(e.stdout, "RSS after the searches %d MiB, peak %d MiB\n", bench.RSS()>>20, bench.PeakRSS()>>20)
 	return nil
 }
