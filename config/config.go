@@ -27,6 +27,7 @@ type Config struct {
 	DatabaseURL   string   `yaml:"database_url"`
 	SearchDBURL   string   `yaml:"search_database_url"`
 	Region        string   `yaml:"region"`
+	AsOf          string   `yaml:"as_of"`
 	APITokens     []string `yaml:"api_tokens"`
 	DataDir       string   `yaml:"data_dir"`
 	CorpusCache   string   `yaml:"corpus_cache"`
@@ -198,6 +199,10 @@ var Fields = []Field{
 		func() (func(*Config) string, func(*Config, string) error) {
 			return str(func(c *Config) *string { return &c.Region })
 		}),
+	field("as_of", "POLICYBOT_AS_OF", false, "day (YYYY-MM-DD) policy validity is decided on; empty: today (China time)",
+		func() (func(*Config) string, func(*Config, string) error) {
+			return str(func(c *Config) *string { return &c.AsOf })
+		}),
 	field("api_tokens", "POLICYBOT_API_TOKENS", true, "comma-separated bearer tokens for /api/*; empty: /api is open",
 		func() (func(*Config) string, func(*Config, string) error) {
 			return list(",", func(c *Config) *[]string { return &c.APITokens })
@@ -364,6 +369,11 @@ func (c Config) Validate() error {
 		}
 	default:
 		return bad("store", "want memory or postgres, got %q", c.Store)
+	}
+	if c.AsOf != "" {
+		if _, err := time.Parse(time.DateOnly, c.AsOf); err != nil {
+			return bad("as_of", "want YYYY-MM-DD, got %q", c.AsOf)
+		}
 	}
 	if c.SearchDBURL != "" && c.Store != "postgres" {
 		return bad("search_database_url", "a search replica needs store postgres")

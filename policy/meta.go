@@ -229,6 +229,8 @@ func (p *parser) readMeta() {
 	}
 }
 
+var reRevision = regexp.MustCompile(`(修订|修正|修改)(通过)?[\s　）)]*$`)
+
 var reIssuedTitle = regexp.MustCompile(`印发《([^《》]+)》的通知$`)
 
 // printsLine reports whether a line of the document, title lines included, is exactly s.
@@ -274,8 +276,13 @@ func (p *parser) lawMeta() {
 				latest = dt
 			}
 		}
+		// The 文号 is the latest version's: a revision printed without
+		// one (2016年2月6日 …第一次修订) leaves the text without a number
+		// rather than with its 1993 one.
 		if ms := reOrder.FindAllStringSubmatch(l, -1); ms != nil {
 			d.Number = "国务院令第" + ms[len(ms)-1][1] + "号"
+		} else if reRevision.MatchString(l) {
+			d.Number = ""
 		}
 	}
 	d.Date = latest

@@ -73,6 +73,7 @@ func Parse(name string, data []byte) (*Document, error) {
 	doc := &Document{ID: DocumentID(name), Source: name}
 	p := &parser{doc: doc, src: src}
 	p.run()
+	p.readValidity(name)
 	if len(doc.Clauses) == 0 {
 		return nil, fmt.Errorf("parse %s: %w", name, ErrNoClauses)
 	}

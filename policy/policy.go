@@ -13,7 +13,7 @@ const (
 
 // ParserVersion changes whenever the parser's output for the same bytes may
 // change; ingestion then parses unchanged files again.
-const ParserVersion = 6
+const ParserVersion = 7
 
 // RegionNational is the region of documents issued by national bodies.
 const RegionNational = "全国"
@@ -29,6 +29,8 @@ type Document struct {
 	Kind    string   `json:"kind"`
 	Source  string   `json:"source,omitempty"` // file name or URL it was read from
 	Clauses []Clause `json:"clauses"`
+	// Validity is what the text says about when it applies.
+	Validity Validity `json:"validity"`
 	// Warnings are what the parser noticed but could not fix (shown in the admin preview).
 	Warnings []string `json:"warnings,omitempty"`
 }
@@ -49,6 +51,8 @@ type Clause struct {
 	// document; RolePreamble or RoleClosing for the text a numbered
 	// document has above its first heading or after its last clause.
 	Role string `json:"role,omitempty"`
+	// Validity is set when the clause states its own term (实施期限至2020年12月31日).
+	Validity *Validity `json:"validity,omitempty"`
 }
 
 // Clause roles.
@@ -66,6 +70,9 @@ type Meta struct {
 	Date   string `json:"date"`
 	Region string `json:"region"`
 	Kind   string `json:"kind,omitempty"`
+	// Validity is the document's status on the day asked about; set by the
+	// searcher (nil in what stores return).
+	Validity *ValidityStatus `json:"validity,omitempty"`
 }
 
 // Meta returns the document's metadata.

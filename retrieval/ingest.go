@@ -602,7 +602,7 @@ func (in *Ingester) index(ctx context.Context, model Model, u unit) indexed {
 		if hash != u.hash {
 			key = ""
 		}
-		doc = StoredDocument{Meta: meta, Source: u.src.src, ContentHash: hash, Status: u.status}
+		doc = StoredDocument{Meta: meta, Source: u.src.src, ContentHash: hash, Status: u.status, ValidityFacts: parsed.Validity}
 	}
 	ics := make([]IndexedClause, len(clauses))
 	texts := make([]string, len(clauses))

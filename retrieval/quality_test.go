@@ -12,11 +12,19 @@ import (
 	"slices"
 	"sync"
 	"testing"
+	"time"
 
 	"policybot/embeddings"
 	"policybot/seeds"
 	"policybot/segment"
 )
+
+// evalDay is "today" for the tests over the real corpus.
+var evalDay = time.Date(2026, 12, 2, 4, 0, 0, 0, time.UTC)
+
+// corpusOverrides are the validity overrides of the shared corpus searcher
+// (the tests that set one remove it again).
+var corpusOverrides = &MemoryOverrides{}
 
 // evalDims is the local embedder's dimension the figures below were measured with.
 const evalDims = 1024
@@ -53,6 +61,9 @@ func corpus(tb testing.TB) (*Searcher, Report) {
 			Embedded: r1.Embedded + r2.Embedded, Failed: append(r1.Failed, r2.Failed...),
 		}
 		corpusSearcher = NewSearcher(store, emb, "")
+		// Validity reorders near-ties: the figures are measured as of a fixed day.
+		corpusSearcher.SetClock(func() time.Time { return evalDay })
+		corpusSearcher.SetOverrides(corpusOverrides)
 	})
 	if corpusErr != nil {
 		tb.Fatal(corpusErr)

@@ -39,6 +39,9 @@ type StoredDocument struct {
 	Status      string    `json:"status"`
 	IngestedAt  time.Time `json:"ingested_at"`
 	ClauseCount int       `json:"clause_count"`
+	// ValidityFacts are what the parser read about the document's validity;
+	// its status on a day is worked out by a ValidityIndex.
+	ValidityFacts policy.Validity `json:"validity_facts"`
 }
 
 // IndexedClause is a clause as stored: with its position, lexical terms and embedding.
@@ -131,6 +134,11 @@ type SearchRequest struct {
 	Query  string
 	Region string
 	K      int
+	// AsOf is the day (YYYY-MM-DD) validity is decided on; empty: today.
+	AsOf string
+	// Status, when set, keeps only hits whose document has that validity
+	// status (policy.StatusInForce …); empty keeps everything.
+	Status string
 }
 
 // DocumentVersion is one document with its clauses, as ReplaceDocument takes them.

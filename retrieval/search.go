@@ -9,6 +9,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"policybot/embeddings"
@@ -50,10 +51,10 @@ type Searcher struct {
 	defaultRegion string
 	lex           *segment.Lexicon
 
-	mu        sync.Mutex
-	known     []string // core names of the document regions in the store
-	regionsOf map[string][]string
-	knownAt   time.Time
+	view      atomic.Pointer[corpusView]
+	refresh   chan struct{} // held by the one refreshing view
+	overrides Overrides     // nil: no admin overrides
+	now       func() time.Time
 	fields    sync.Map // document title or heading path → its terms
 
 	slots chan struct{} // nil: searches run without limit
@@ -76,8 +77,20 @@ func (s *Searcher) LimitConcurrency(n int) {
 // requests without a region are asked from defaultRegion (empty: nowhere in
 // particular, so no jurisdiction preference unless the question names one).
 func NewSearcher(store Store, emb embeddings.Embedder, defaultRegion string) *Searcher {
-	return &Searcher{store: store, emb: emb, defaultRegion: defaultRegion, lex: segment.Default()}
+	return &Searcher{store: store, emb: emb, defaultRegion: defaultRegion, lex: segment.Default(),
+		refresh: make(chan struct{}, 1), now: time.Now}
 }
+
+// SetClock sets what "today" is for validity (default time.Now); call it
+// before the first search.
+func (s *Searcher) SetClock(now func() time.Time) { s.now = now }
+
+// SetOverrides sets where the admins' validity overrides are kept; call it
+// before the first search.
+func (s *Searcher) SetOverrides(o Overrides) { s.overrides = o }
+
+// Today is the day validity is decided on when a request names none.
+func (s *Searcher) Today() string { return policy.Day(s.now()) }
 
 // Tuning, measured on the dev sets with the local embedder (see the
 // integration test for the figures).
@@ -123,9 +136,15 @@ const (
 	// answer reads as validity, more than to be quoted.
 	preambleFactor = 0.8
 	closingFactor  = 0.6
-	// regionCacheTTL bounds how stale the list of known document regions
-	// (used to notice places named in questions) may be.
-	regionCacheTTL = time.Minute
+	// corpusViewTTL bounds how stale the searcher's view of the documents
+	// (the regions used to notice places named in questions, the links
+	// between versions, the admins' validity overrides) may be; a change
+	// made through this process refreshes it at once (Invalidate).
+	corpusViewTTL = time.Minute
+	// tieMargin: a hit in force moves above a hit not in force that
+	// scores at most this much (relative) better — two versions of one
+	// article, or two equally good answers — and no further.
+	tieMargin = 0.03
 )
 
 // MaxK bounds SearchRequest.K.
@@ -164,10 +183,20 @@ func (s *Searcher) Search(ctx context.Context, req SearchRequest) ([]Hit, error)
 	if len(vecs) != 1 {
 		return nil, fmt.Errorf("search: embed query: %d vectors for 1 text", len(vecs))
 	}
-	known, regionsOf, err := s.knownRegions(ctx)
+	day := req.AsOf
+	if day == "" {
+		day = s.Today()
+	} else if day, err = policy.ParseDay(day); err != nil {
+		return nil, fmt.Errorf("search: as_of: %w", err)
+	}
+	if err := CheckStatus(req.Status); err != nil {
+		return nil, fmt.Errorf("search: %w", err)
+	}
+	view, err := s.corpus(ctx)
 	if err != nil {
 		return nil, err
 	}
+	known, regionsOf := view.known, view.regionsOf
 	named := mentionedPlaces(q, known)
 	places := named
 	if len(places) == 0 {
@@ -220,10 +249,6 @@ func (s *Searcher) Search(ctx context.Context, req SearchRequest) ([]Hit, error)
 	}
 	counter := newTermCounter()
 	byConcept, byBigram := newConceptScorer(concepts, stats, counter), newLexScorer(terms, stats, counter)
-	type scored struct {
-		score float64
-		c     *Candidate
-	}
 	ranked := make([]scored, 0, len(cands))
 	for _, c := range cands {
 		title, path := c.TitleTerms, c.PathTerms
@@ -243,7 +268,8 @@ func (s *Searcher) Search(ctx context.Context, req SearchRequest) ([]Hit, error)
 		case policy.RoleClosing:
 			score *= closingFactor
 		}
-		ranked = append(ranked, scored{min(max(score, 0), 1), c})
+		st := view.validity.Status(c.Document.ID, c.Clause.Validity, day)
+		ranked = append(ranked, scored{min(max(score, 0), 1), c, st})
 	}
 	slices.SortFunc(ranked, func(a, b scored) int {
 		if c := cmp.Compare(b.score, a.score); c != 0 {
@@ -251,11 +277,56 @@ func (s *Searcher) Search(ctx context.Context, req SearchRequest) ([]Hit, error)
 		}
 		return cmp.Compare(a.c.Clause.ID, b.c.Clause.ID)
 	})
+	preferCurrent(ranked)
 	hits := make([]Hit, 0, min(k, len(ranked)))
-	for _, r := range ranked[:min(k, len(ranked))] {
-		hits = append(hits, Hit{Score: r.score, Document: r.c.Document, Clause: r.c.Clause})
+	for _, r := range ranked {
+		if len(hits) == k {
+			break
+		}
+		if req.Status != "" && (r.status == nil || r.status.Status != req.Status) {
+			continue
+		}
+		h := Hit{Score: r.score, Document: r.c.Document, Clause: r.c.Clause}
+		h.Document.Validity = r.status
+		hits = append(hits, h)
 	}
 	return hits, nil
+}
+
+type scored struct {
+	score  float64
+	c      *Candidate
+	status *policy.ValidityStatus
+}
+
+// currency orders statuses for preferCurrent: in force first, then
+// unknown, then not yet in force, then what no longer applies.
+func currency(st *policy.ValidityStatus) int {
+	switch {
+	case st == nil || st.Status == policy.StatusInForce:
+		return 0
+	case st.Status == policy.StatusUnknown:
+		return 1
+	case st.Status == policy.StatusNotYetInForce:
+		return 2
+	}
+	return 3
+}
+
+// preferCurrent moves each hit above the hits of a less current status that
+// score at most tieMargin better: validity reorders only near-ties, so it
+// never costs an answer that is clearly better (retrieval quality is the
+// same), but of two versions of one article the one in force comes first.
+func preferCurrent(ranked []scored) {
+	for i := 1; i < len(ranked); i++ {
+		for j := i; j > 0; j-- {
+			up, down := ranked[j-1], ranked[j]
+			if currency(down.status) >= currency(up.status) || up.score-down.score > tieMargin*up.score {
+				break
+			}
+			ranked[j-1], ranked[j] = down, up
+		}
+	}
 }
 
 // propose runs the vector and the lexical search of each query and returns
@@ -421,18 +492,84 @@ func (s *Searcher) fieldTerms(text string) []string {
 	return ts
 }
 
-// knownRegions returns the core names of the places the store's documents
-// belong to and, for each, the exact region strings of those documents (for
-// region-filtered candidate searches). Cached for regionCacheTTL.
-func (s *Searcher) knownRegions(ctx context.Context) ([]string, map[string][]string, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.regionsOf != nil && time.Since(s.knownAt) < regionCacheTTL {
-		return s.known, s.regionsOf, nil
+// corpusView is what the searcher knows of the whole corpus: the core names
+// of the places its documents belong to and, for each, the exact region
+// strings of those documents (for region-filtered candidate searches), and
+// the documents' validity.
+type corpusView struct {
+	known     []string
+	regionsOf map[string][]string
+	validity  *ValidityIndex
+	at        time.Time
+}
+
+// corpus returns the view, refreshed when older than corpusViewTTL. One
+// search refreshes it while the others go on with the stale view, so a
+// slow store holds up one search, not all of them; only the first view is
+// waited for (within ctx).
+func (s *Searcher) corpus(ctx context.Context) (*corpusView, error) {
+	v := s.view.Load()
+	if v != nil && time.Since(v.at) < corpusViewTTL {
+		return v, nil
 	}
+	if v != nil {
+		select {
+		case s.refresh <- struct{}{}:
+		default:
+			return v, nil // another search is refreshing it
+		}
+	} else {
+		select {
+		case s.refresh <- struct{}{}:
+		case <-ctx.Done():
+			return nil, fmt.Errorf("search: list documents: %w", ctx.Err())
+		}
+		if v := s.view.Load(); v != nil && time.Since(v.at) < corpusViewTTL {
+			<-s.refresh
+			return v, nil
+		}
+	}
+	defer func() { <-s.refresh }()
+	nv, err := s.loadView(ctx)
+	if err != nil {
+		if v != nil {
+			return v, nil // keep answering from what was known
+		}
+		return nil, err
+	}
+	s.view.Store(nv)
+	return nv, nil
+}
+
+// Invalidate makes the next search reload the corpus view (after an
+// ingest, a retirement or a validity override made in this process).
+func (s *Searcher) Invalidate() {
+	if v := s.view.Load(); v != nil {
+		stale := *v
+		stale.at = time.Time{}
+		s.view.Store(&stale)
+	}
+}
+
+// Validity returns the searcher's validity index (refreshed as searches refresh it).
+func (s *Searcher) Validity(ctx context.Context) (*ValidityIndex, error) {
+	v, err := s.corpus(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return v.validity, nil
+}
+
+func (s *Searcher) loadView(ctx context.Context) (*corpusView, error) {
 	docs, err := s.store.Documents(ctx)
 	if err != nil {
-		return nil, nil, fmt.Errorf("search: list documents: %w", err)
+		return nil, fmt.Errorf("search: list documents: %w", err)
+	}
+	var over map[string]ValidityOverride
+	if s.overrides != nil {
+		if over, err = s.overrides.ValidityOverrides(ctx); err != nil {
+			return nil, fmt.Errorf("search: validity overrides: %w", err)
+		}
 	}
 	regionsOf := map[string][]string{}
 	seen := map[string]bool{}
@@ -450,8 +587,7 @@ func (s *Searcher) knownRegions(ctx context.Context) ([]string, map[string][]str
 		known = append(known, p)
 	}
 	slices.Sort(known)
-	s.known, s.regionsOf, s.knownAt = known, regionsOf, time.Now()
-	return known, regionsOf, nil
+	return &corpusView{known: known, regionsOf: regionsOf, validity: NewValidityIndex(docs, over), at: time.Now()}, nil
 }
 
 // conceptScorer scores a clause by the question's concepts it covers

@@ -50,7 +50,8 @@ type stack struct {
 	store    retrieval.Store
 	state    stateStore
 	embedder embeddings.Embedder
-	searcher *retrieval.Searcher
+	searcher  *retrieval.Searcher
+	overrides retrieval.Overrides
 	answers  *answer.Service
 	close    func()
 }
@@ -87,6 +88,18 @@ func openStack(ctx context.Context, cfg config.Config, log *slog.Logger, loadCor
 		searchStore, s.close = replica, func() { replica.Close(); primaryClose() }
 	}
 	s.searcher = retrieval.NewSearcher(searchStore, emb, cfg.Region)
+	if cfg.AsOf != "" {
+		asOf, _ := time.ParseInLocation(time.DateOnly, cfg.AsOf, time.UTC) // checked by Validate
+		s.searcher.SetClock(func() time.Time { return asOf.Add(4 * time.Hour) }) // midday in China
+	}
+	if ov, ok := s.store.(retrieval.Overrides); ok {
+		s.overrides = ov
+	} else if cfg.DataDir != "" {
+		s.overrides = retrieval.NewFileOverrides(filepath.Join(cfg.DataDir, "validity_overrides.json"))
+	} else {
+		s.overrides = &retrieval.MemoryOverrides{}
+	}
+	s.searcher.SetOverrides(s.overrides)
 	cpuBound := 0 // with the memory store, searching and answering are this process's CPU work
 	if cfg.Store == "memory" {
 		cpuBound = runtime.GOMAXPROCS(0)
