@@ -2,6 +2,7 @@ package postgres
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"slices"
 	"strconv"
@@ -113,23 +114,33 @@ func upsertDocuments(ctx context.Context, tx pgx.Tx, docs []retrieval.DocumentVe
 		cols[i] = make([]string, n)
 	}
 	counts := make([]int32, n)
+	validity := make([]string, n)
 	for i, v := range docs {
 		d := v.Document
 		for j, s := range []string{d.ID, d.Title, d.Number, d.Issuer, d.Date, d.Region, d.Kind, d.Source, d.ContentHash} {
 			cols[j][i] = s
 		}
 		counts[i] = int32(len(v.Clauses))
+		b, err := json.Marshal(d.ValidityFacts)
+		if err != nil {
+			return fmt.Errorf("upsert documents: validity of %s: %w", d.ID, err)
+		}
+		validity[i] = string(b)
 	}
-	// One statement for the batch: the arrays travel as 12 parameters
+	// One statement for the batch: the arrays travel as 13 parameters
 	// whatever the number of documents.
 	_, err := tx.Exec(ctx, `INSERT INTO documents (`+documentColumns+`)
-		SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[],
-			$7::text[], $8::text[], $9::text[], $10::text[], $11::timestamptz[], $12::integer[])
+		SELECT id, title, number, issuer, date, region, kind, source, content_hash, status, ingested_at,
+			clause_count, validity::jsonb
+		FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[],
+			$7::text[], $8::text[], $9::text[], $10::text[], $11::timestamptz[], $12::integer[], $13::text[])
+			AS u(id, title, number, issuer, date, region, kind, source, content_hash, status, ingested_at,
+				clause_count, validity)
 		ON CONFLICT (id) DO UPDATE SET title = excluded.title, number = excluded.number,
 			issuer = excluded.issuer, date = excluded.date, region = excluded.region, kind = excluded.kind,
 			source = excluded.source, content_hash = excluded.content_hash, status = excluded.status,
-			ingested_at = excluded.ingested_at, clause_count = excluded.clause_count`,
-		cols[0], cols[1], cols[2], cols[3], cols[4], cols[5], cols[6], cols[7], cols[8], status, ingested, counts)
+			ingested_at = excluded.ingested_at, clause_count = excluded.clause_count, validity = excluded.validity`,
+		cols[0], cols[1], cols[2], cols[3], cols[4], cols[5], cols[6], cols[7], cols[8], status, ingested, counts, validity)
 	if err != nil {
 		return fmt.Errorf("upsert documents: %w", err)
 	}

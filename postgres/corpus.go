@@ -36,12 +36,12 @@ func VectorDistance(dims, param int) string {
 	return fmt.Sprintf("c.embedding::halfvec(%d) <=> $%d::halfvec(%[1]d)", dims, param)
 }
 
-const documentColumns = `id, title, number, issuer, date, region, kind, source, content_hash, status, ingested_at, clause_count`
+const documentColumns = `id, title, number, issuer, date, region, kind, source, content_hash, status, ingested_at, clause_count, validity`
 
 func scanDocument(row pgx.Row) (retrieval.StoredDocument, error) {
 	var d retrieval.StoredDocument
 	err := row.Scan(&d.ID, &d.Title, &d.Number, &d.Issuer, &d.Date, &d.Region, &d.Kind,
-		&d.Source, &d.ContentHash, &d.Status, &d.IngestedAt, &d.ClauseCount)
+		&d.Source, &d.ContentHash, &d.Status, &d.IngestedAt, &d.ClauseCount, &d.ValidityFacts)
 	return d, err
 }
 
@@ -76,14 +76,14 @@ func (s *Store) Document(ctx context.Context, id string) (retrieval.StoredDocume
 		if err != nil {
 			return err
 		}
-		rows, err := tx.Query(ctx, `SELECT id, label, path, title, text, agencies, lead_agencies, role
+		rows, err := tx.Query(ctx, `SELECT id, label, path, title, text, agencies, lead_agencies, role, validity
 			FROM clauses WHERE document_id = $1 ORDER BY ord`, id)
 		if err != nil {
 			return err
 		}
 		clauses, err = pgx.CollectRows(rows, func(r pgx.CollectableRow) (policy.Clause, error) {
 			var c policy.Clause
-			err := r.Scan(&c.ID, &c.Label, &c.Path, &c.Title, &c.Text, &c.Agencies, &c.LeadAgencies, &c.Role)
+			err := r.Scan(&c.ID, &c.Label, &c.Path, &c.Title, &c.Text, &c.Agencies, &c.LeadAgencies, &c.Role, &c.Validity)
 			return c, err
 		})
 		return err
@@ -101,8 +101,12 @@ func appendClauseRows(rows [][]any, docID string, clauses []retrieval.IndexedCla
 		if c.Embedding != nil {
 			emb = pgvector.NewVector(c.Embedding)
 		}
+		var validity any // nil: NULL, the clause states no term of its own
+		if c.Validity != nil {
+			validity = c.Validity
+		}
 		rows = append(rows, []any{c.ID, docID, c.Ord, c.Label, nonNil(c.Path), c.Title, c.Text,
-			nonNil(c.Agencies), nonNil(c.LeadAgencies), c.TextHash, nonNil(c.Terms), nonNil(c.Context), c.Role, emb})
+			nonNil(c.Agencies), nonNil(c.LeadAgencies), c.TextHash, nonNil(c.Terms), nonNil(c.Context), c.Role, validity, emb})
 	}
 	return rows
 }
@@ -110,7 +114,7 @@ func appendClauseRows(rows [][]any, docID string, clauses []retrieval.IndexedCla
 func copyClauseRows(ctx context.Context, tx pgx.Tx, rows [][]any) error {
 	_, err := tx.CopyFrom(ctx, pgx.Identifier{"clauses"},
 		[]string{"id", "document_id", "ord", "label", "path", "title", "text",
-			"agencies", "lead_agencies", "text_hash", "terms", "context_terms", "role", "embedding"},
+			"agencies", "lead_agencies", "text_hash", "terms", "context_terms", "role", "validity", "embedding"},
 		pgx.CopyFromRows(rows))
 	if err != nil {
 		return fmt.Errorf("copy clauses: %w", err)

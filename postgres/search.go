@@ -17,7 +17,7 @@ import (
 const efSearch = "100"
 
 const candidateColumns = `c.id, c.label, c.path, c.title, c.text, c.agencies, c.lead_agencies, c.terms,
-	c.context_terms, c.role, d.id AS doc_id, d.title AS doc_title, d.number, d.issuer, d.date, d.region, d.kind`
+	c.context_terms, c.role, c.validity, d.id AS doc_id, d.title AS doc_title, d.number, d.issuer, d.date, d.region, d.kind`
 
 // regionFilter is true for every active document when $n is NULL.
 func regionFilter(n int) string {
@@ -153,7 +153,7 @@ func collectCandidates(rows pgx.Rows) ([]retrieval.Candidate, error) {
 			distance *float64
 		)
 		err := r.Scan(&c.Clause.ID, &c.Clause.Label, &c.Clause.Path, &c.Clause.Title, &c.Clause.Text,
-			&c.Clause.Agencies, &c.Clause.LeadAgencies, &c.Terms, &c.ContextTerms, &c.Clause.Role,
+			&c.Clause.Agencies, &c.Clause.LeadAgencies, &c.Terms, &c.ContextTerms, &c.Clause.Role, &c.Clause.Validity,
 			&c.Document.ID, &c.Document.Title, &c.Document.Number, &c.Document.Issuer, &c.Document.Date,
 			&c.Document.Region, &c.Document.Kind, &distance)
 		// NULL (no embedding, or no query vector) and NaN (a stored zero

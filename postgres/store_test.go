@@ -146,6 +146,9 @@ func TestMigrateHalfvecIndex(t *testing.T) {
 		"CREATE INDEX clauses_embedding_hnsw ON clauses USING hnsw (embedding vector_cosine_ops)",
 		"ALTER TABLE clauses DROP COLUMN context_terms", // added by migration 7
 		"ALTER TABLE clauses DROP COLUMN role",          // added by migration 8
+		"ALTER TABLE clauses DROP COLUMN validity",      // added by migration 9
+		"ALTER TABLE documents DROP COLUMN validity",
+		"DROP TABLE validity_overrides",
 		"DELETE FROM schema_migrations WHERE version >= 6",
 	} {
 		if _, err := s.pool.Exec(ctx, q); err != nil {

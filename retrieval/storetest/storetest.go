@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"reflect"
 	"slices"
 	"sort"
 	"sync"
@@ -42,6 +43,7 @@ func Run(t *testing.T, open func(t *testing.T) retrieval.Store) {
 		{"StatsExact", testStats},
 		{"Model", testModel},
 		{"EmbeddingCache", testEmbeddingCache},
+		{"Validity", testValidity},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) { tt.fn(t, open(t)) })
@@ -89,6 +91,13 @@ func corpus() []fixture {
 	tj.clauses[0].LeadAgencies = []string{"人民银行天津分行"}
 	tj.clauses[0].Context = []string{"融资", "金融"}
 	tj.clauses[2].Role = policy.RoleClosing
+	tj.doc.ValidityFacts = policy.Validity{
+		Effective: "2022-06-18", EffectiveBasis: "本措施自印发之日起施行",
+		Expires: "2024-06-17", ExpiresBasis: "有效期两年", UntilEvent: "",
+		Repeals: []string{"天津市支持中小企业发展若干措施"}, RepealsBasis: "《天津市支持中小企业发展若干措施》同时废止",
+		History: []policy.Version{{Date: "2022-06-18", Action: "印发", Number: "津中小企组〔2022〕2号", Text: "2022年6月18日印发"}},
+	}
+	tj.clauses[1].Validity = &policy.Validity{Expires: "2022-12-31", ExpiresBasis: "实施期限至2022年12月31日"}
 	bj := fixture{
 		doc: retrieval.StoredDocument{
 			Meta:   policy.Meta{ID: "bj", Title: "北京市中小企业促进条例", Date: "2023-01-01", Region: "北京市", Kind: policy.KindRegulation},
@@ -189,7 +198,7 @@ func testReplaceReadBack(t *testing.T, s retrieval.Store) {
 func checkDocument(t *testing.T, got, want retrieval.StoredDocument, clauses int) {
 	t.Helper()
 	if got.Meta != want.Meta || got.Source != want.Source || got.ContentHash != want.ContentHash ||
-		got.Status != want.Status || got.ClauseCount != clauses {
+		got.Status != want.Status || got.ClauseCount != clauses || !reflect.DeepEqual(got.ValidityFacts, want.ValidityFacts) {
 		t.Errorf("document = %+v, want %+v with %d clauses", got, want, clauses)
 	}
 	if d := got.IngestedAt.Sub(want.IngestedAt); d < -time.Millisecond || d > time.Millisecond {
@@ -202,7 +211,64 @@ func checkDocument(t *testing.T, got, want retrieval.StoredDocument, clauses int
 func sameClause(a, b policy.Clause) bool {
 	return a.ID == b.ID && a.Label == b.Label && a.Title == b.Title && a.Text == b.Text &&
 		slices.Equal(a.Path, b.Path) && slices.Equal(a.Agencies, b.Agencies) && slices.Equal(a.LeadAgencies, b.LeadAgencies) &&
-		a.Role == b.Role
+		a.Role == b.Role && reflect.DeepEqual(a.Validity, b.Validity)
+}
+
+// testValidity: the validity facts of documents and clauses come back from
+// every read, candidates included, and a store that keeps overrides keeps
+// them by document ID through re-ingest and removal.
+func testValidity(t *testing.T, s retrieval.Store) {
+	ctx := context.Background()
+	fs := corpus()
+	load(t, s, fs...)
+	for _, search := range []func(context.Context, retrieval.Query) ([]retrieval.Candidate, error){s.VectorSearch, s.LexicalSearch} {
+		got, err := search(ctx, retrieval.Query{Vector: []float32{0, 1, 0, 0}, Terms: []string{"社保"}, K: 5})
+		if err != nil {
+			t.Fatal(err)
+		}
+		found := false
+		for _, c := range got {
+			if c.Clause.ID == "tj-1" {
+				found = true
+				if !reflect.DeepEqual(c.Clause.Validity, fs[0].clauses[1].Validity) {
+					t.Errorf("candidate tj-1 validity %+v, want %+v", c.Clause.Validity, fs[0].clauses[1].Validity)
+				}
+			} else if c.Clause.Validity != nil {
+				t.Errorf("candidate %s has validity %+v, want none", c.Clause.ID, c.Clause.Validity)
+			}
+		}
+		if !found {
+			t.Errorf("tj-1 not proposed: %v", clauseIDs(got))
+		}
+	}
+	ov, ok := s.(retrieval.Overrides)
+	if !ok {
+		return
+	}
+	o := retrieval.ValidityOverride{Expires: "2023-01-31", Note: "见市政府公告", By: "admin", At: ingested}
+	if err := ov.SetValidityOverride(ctx, "tj", o); err != nil {
+		t.Fatal(err)
+	}
+	if err := ov.SetValidityOverride(ctx, "bj", retrieval.ValidityOverride{Expires: "2020-01-01", Effective: "2021-01-01"}); err == nil {
+		t.Error("an override ending before it starts was accepted")
+	}
+	if err := s.RemoveDocument(ctx, "tj"); err != nil {
+		t.Fatal(err)
+	}
+	load(t, s, fs[0])
+	got, err := ov.ValidityOverrides(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if g, ok := got["tj"]; !ok || g.Expires != o.Expires || g.Note != o.Note || g.By != o.By || !g.At.Equal(o.At) || len(got) != 1 {
+		t.Errorf("overrides after re-ingest = %+v, want tj: %+v", got, o)
+	}
+	if err := ov.SetValidityOverride(ctx, "tj", retrieval.ValidityOverride{}); err != nil {
+		t.Fatal(err)
+	}
+	if got, err := ov.ValidityOverrides(ctx); err != nil || len(got) != 0 {
+		t.Errorf("overrides after clearing = %+v, %v; want none", got, err)
+	}
 }
 
 func testReplaceShrinks(t *testing.T, s retrieval.Store) {
