@@ -45,15 +45,15 @@ var (
 
 // stack is the wired application below the transports.
 type stack struct {
-	cfg      config.Config
-	log      *slog.Logger
-	store    retrieval.Store
-	state    stateStore
-	embedder embeddings.Embedder
+	cfg       config.Config
+	log       *slog.Logger
+	store     retrieval.Store
+	state     stateStore
+	embedder  embeddings.Embedder
 	searcher  *retrieval.Searcher
 	overrides retrieval.Overrides
-	answers  *answer.Service
-	close    func()
+	answers   *answer.Service
+	close     func()
 }
 
 // openStack connects the store and builds searcher and answer service. With
@@ -89,7 +89,7 @@ func openStack(ctx context.Context, cfg config.Config, log *slog.Logger, loadCor
 	}
 	s.searcher = retrieval.NewSearcher(searchStore, emb, cfg.Region)
 	if cfg.AsOf != "" {
-		asOf, _ := time.ParseInLocation(time.DateOnly, cfg.AsOf, time.UTC) // checked by Validate
+		asOf, _ := time.ParseInLocation(time.DateOnly, cfg.AsOf, time.UTC)       // checked by Validate
 		s.searcher.SetClock(func() time.Time { return asOf.Add(4 * time.Hour) }) // midday in China
 	}
 	if ov, ok := s.store.(retrieval.Overrides); ok {
