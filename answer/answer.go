@@ -39,4 +39,9 @@ type Request struct {
 	// Budget bounds the time an LLM generator may take before the extractive
 	// answer is used instead; 0 means the service default.
 	Budget time.Duration
+	// AsOf is the day (YYYY-MM-DD) validity is decided on; empty: today.
+	AsOf string
+	// Status, when set, cites only documents of that validity status
+	// (policy.StatusInForce …).
+	Status string
 }

@@ -126,7 +126,7 @@ func clauseRef(c policy.Clause) string {
 
 // citation is the 依据 line of a hit, with its 责任单位 line when it has agencies.
 func citation(h retrieval.Hit) string {
-	c := citeLine(h)
+	c := citeLine(h) + statusTag(h)
 	if ag := agencies(h.Clause); len(ag) > 0 {
 		c += "\n责任单位：" + strings.Join(ag, "、")
 	}

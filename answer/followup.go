@@ -18,6 +18,7 @@ const (
 	followAgencies            // 那找哪个部门？
 	followMore                // 还有吗
 	followDetail              // 详细说说
+	followValidity            // 这个政策还有效吗？
 )
 
 // Trigger phrases per kind; longer first within a kind so that the longest is removed.
@@ -25,6 +26,10 @@ var followTriggers = []struct {
 	kind    followKind
 	phrases []string
 }{
+	{followValidity, []string{"现在还有效吗", "是否还有效", "还有没有效", "还有效吗", "是否有效", "有效吗", "还在执行吗",
+		"还执行吗", "还适用吗", "过期了吗", "失效了吗", "废止了吗", "到期了吗", "什么时候到期", "何时到期", "哪天到期",
+		"什么时候截止", "什么时候结束", "什么时候失效", "有效期到什么时候", "有效期多久", "有效期", "什么时候施行",
+		"什么时候生效", "何时生效", "何时施行", "从什么时候开始"}},
 	{followDetail, []string{"详细说一下", "详细介绍一下", "详细讲讲", "详细说说", "具体说说", "展开说说", "详细一点", "详细内容",
 		"具体内容", "条款原文", "看看原文", "详细点", "原文", "全文", "详细"}},
 	{followMore, []string{"还有别的吗", "还有其他的吗", "还有其他吗", "还有没有", "其他的呢", "别的呢", "还有吗", "还有呢",
@@ -123,6 +128,11 @@ func (t *turn) followUp(ctx context.Context, kind followKind) Answer {
 			return Answer{Answer: askFullQuestion}
 		}
 		return Answer{Answered: true, Answer: agencyAnswer(sess.Cited), Citations: sess.Cited}
+	case followValidity:
+		if len(sess.Cited) == 0 {
+			return Answer{Answer: askFullQuestion}
+		}
+		return Answer{Answered: true, Answer: validityAnswer(sess.Cited), Citations: sess.Cited}
 	case followDetail:
 		if len(sess.Cited) == 0 {
 			return Answer{Answer: askFullQuestion}
@@ -145,11 +155,11 @@ func (t *turn) followUp(ctx context.Context, kind followKind) Answer {
 		}
 		cited, body, extractive := t.generate(ctx, sess.Question, next)
 		sess.markShown(cited)
-		lead := ""
+		opening := ""
 		if extractive {
-			lead = leadMore
+			opening = leadMore
 		}
-		return Answer{Answered: true, Answer: compose(lead, body, cited), Citations: cited}
+		return Answer{Answered: true, Answer: compose(opening, body, cited), Citations: cited}
 	}
 	return Answer{Answer: askFullQuestion}
 }

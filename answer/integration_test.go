@@ -11,6 +11,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"policybot/embeddings"
 	"policybot/retrieval"
@@ -46,6 +47,7 @@ func realSearcher(t *testing.T) *retrieval.Searcher {
 		}
 		// No default region: each request names its own.
 		stackSrch = retrieval.NewSearcher(store, emb, "")
+		stackSrch.SetClock(func() time.Time { return time.Date(2026, 12, 2, 4, 0, 0, 0, time.UTC) })
 	})
 	if stackErr != nil {
 		t.Fatalf("build stack: %v", stackErr)

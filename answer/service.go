@@ -206,7 +206,7 @@ func (t *turn) run(ctx context.Context) (Answer, error) {
 // answer searches for query and composes a cited answer or a refusal.
 func (t *turn) answer(ctx context.Context, query, topic string) (Answer, error) {
 	s := t.svc
-	hits, err := s.cfg.Searcher.Search(ctx, retrieval.SearchRequest{Query: query, Region: t.region, K: s.cfg.K})
+	hits, err := s.cfg.Searcher.Search(ctx, t.searchRequest(query, s.cfg.K))
 	if err != nil {
 		return Answer{}, fmt.Errorf("answer: search: %w", err)
 	}
@@ -226,13 +226,25 @@ func (t *turn) answer(ctx context.Context, query, topic string) (Answer, error) 
 	}
 
 	cands := candidates(hits, t.question, t.region, s.cfg.Related, maxCitations)
+	cands, notice := t.preferCurrent(ctx, query, cands, hits)
 	cited, body, extractive := t.generate(ctx, query, cands)
 	t.sess.markShown(cited)
-	lead := ""
-	if extractive { // an LLM writes its own opening
-		lead = leadAnswer
+	opening := ""
+	switch {
+	case notice != "": // said whoever writes the body
+		opening = notice
+		if !current(cited[0]) {
+			opening += "以下为该政策的相关条款，仅供参考："
+		}
+	case extractive: // an LLM writes its own opening
+		opening = lead(cited)
 	}
-	return Answer{Answered: true, Answer: compose(lead, body, cited), Citations: cited}, nil
+	return Answer{Answered: true, Answer: compose(opening, body, cited), Citations: cited}, nil
+}
+
+// searchRequest is the search for query on the turn's region, day and status filter.
+func (t *turn) searchRequest(query string, k int) retrieval.SearchRequest {
+	return retrieval.SearchRequest{Query: query, Region: t.region, K: k, AsOf: t.req.AsOf, Status: t.req.Status}
 }
 
 // generate writes the answer body for hits with the configured generator,

@@ -12,6 +12,9 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"policybot/policy"
+	"policybot/retrieval"
 )
 
 // fakeChat is an OpenAI-compatible /v1/chat/completions server that answers
@@ -308,5 +311,22 @@ func TestConfigHidesKey(t *testing.T) {
 		if strings.Contains(s, "sk-very-secret") {
 			t.Errorf("config printed with its key: %s", s)
 		}
+	}
+}
+
+// TestPromptValidity: each clause tells the model where its document
+// stands, and the rules forbid calling a repealed one current.
+func TestPromptValidity(t *testing.T) {
+	hits := []retrieval.Hit{
+		{Document: policy.Meta{Title: "中华人民共和国增值税暂行条例", Validity: &policy.ValidityStatus{Status: policy.StatusRepealed,
+			Since: "2026-01-01"}}, Clause: policy.Clause{Text: "小规模纳税人增值税征收率为3%。"}},
+		{Document: policy.Meta{Title: "中华人民共和国增值税法", Validity: &policy.ValidityStatus{Status: policy.StatusInForce}},
+			Clause: policy.Clause{Text: "征收率为百分之三。"}},
+	}
+	msgs := messages("征收率是多少", hits)
+	user := msgs[1].Content
+	if !strings.Contains(user, "[1]\n文件：《中华人民共和国增值税暂行条例》\n效力：已废止（2026-01-01起）") ||
+		!strings.Contains(user, "效力：现行有效") || !strings.Contains(msgs[0].Content, "不得说成现行规定") {
+		t.Errorf("prompt:\n%s\n%s", msgs[0].Content, user)
 	}
 }

@@ -6,6 +6,7 @@ import (
 
 	openai "github.com/sashabaranov/go-openai"
 
+	"policybot/policy"
 	"policybot/retrieval"
 )
 
@@ -23,7 +24,8 @@ const systemPrompt = `你是政府惠企政策咨询助手，回答企业关于�
 3. 提到负责办理的部门时，只写所引条款“责任单位”中列出的单位，照原文写全称；条款没有列出责任单位时不写部门。
 4. 如果这些条款不能回答问题，只回答：“抱歉，所给政策条款中没有找到这个问题的答案。”不要勉强作答。
 5. 用简体中文纯文本回答，适合在微信聊天中阅读：不用Markdown（不用#、*、-、表格、加粗），分成两三个短段落，不超过300字。
-6. 不要罗列条款的文件名和文号，系统会在回答后附上引用信息。`
+6. 不要罗列条款的文件名和文号，系统会在回答后附上引用信息。
+7. 每个条款注明了“效力”。只有效力为“现行有效”的条款可以称为现行政策；已到期、已废止、已被替代或尚未施行的条款，提到时要如实说明其效力，不得说成现行规定。`
 
 // maxClauseRunes bounds each clause in the prompt: a long article of a law
 // would otherwise crowd out the others and slow the answer.
@@ -39,6 +41,7 @@ func messages(question string, hits []retrieval.Hit) []openai.ChatCompletionMess
 		if h.Document.Number != "" {
 			fmt.Fprintf(&b, "文号：%s\n", h.Document.Number)
 		}
+		fmt.Fprintf(&b, "效力：%s\n", validityLabel(h))
 		if heading := clauseHeading(h); heading != "" {
 			fmt.Fprintf(&b, "条款：%s\n", heading)
 		}
@@ -54,6 +57,27 @@ func messages(question string, hits []retrieval.Hit) []openai.ChatCompletionMess
 		{Role: openai.ChatMessageRoleSystem, Content: systemPrompt},
 		{Role: openai.ChatMessageRoleUser, Content: b.String()},
 	}
+}
+
+// validityLabel says in words where the hit's document stands on the day asked.
+func validityLabel(h retrieval.Hit) string {
+	v := h.Document.Validity
+	if v == nil {
+		return "未知"
+	}
+	switch v.Status {
+	case policy.StatusInForce:
+		return "现行有效"
+	case policy.StatusExpired:
+		return "已到期（有效期至" + v.Expires + "）"
+	case policy.StatusRepealed:
+		return "已废止（" + v.Since + "起）"
+	case policy.StatusSuperseded:
+		return "已被《" + v.SupersededByTitle + "》替代（" + v.Since + "起）"
+	case policy.StatusNotYetInForce:
+		return "尚未施行（" + v.Effective + "起施行）"
+	}
+	return "待确认"
 }
 
 // clauseHeading is the clause's label and title, e.g. （四）加强信贷支持 or

@@ -83,8 +83,9 @@ type ValidityStatus struct {
 	Basis        string `json:"basis"`         // the sentence the status rests on
 	// SupersededByTitle and Since are what an answer says: the
 	// replacement's title and the day the status began.
-	SupersededByTitle string `json:"superseded_by_title,omitempty"`
-	Since             string `json:"since,omitempty"`
+	SupersededByTitle  string `json:"superseded_by_title,omitempty"`
+	SupersededByNumber string `json:"superseded_by_number,omitempty"`
+	Since              string `json:"since,omitempty"`
 }
 
 // Current reports whether the status lets an answer present the text as current law.

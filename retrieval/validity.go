@@ -292,8 +292,7 @@ func (ix *ValidityIndex) Status(docID string, clause *policy.Validity, day strin
 			on = r.startDay()
 		}
 		if on == "" || day >= on {
-			st.SupersededBy = o.SupersededBy
-			st.SupersededByTitle = ix.title(o.SupersededBy)
+			ix.setBy(st, o.SupersededBy)
 			return set(policy.StatusSuperseded, overrideBasis(o), on)
 		}
 	} else if rep := cmp.Or(o.Repealed, f.Repealed); rep != "" && day >= rep {
@@ -304,7 +303,7 @@ func (ix *ValidityIndex) Status(docID string, clause *policy.Validity, day strin
 		return set(policy.StatusRepealed, basis, rep)
 	}
 	if d.by != "" && day >= d.on {
-		st.SupersededBy, st.SupersededByTitle = d.by, ix.title(d.by)
+		ix.setBy(st, d.by)
 		if d.repealed {
 			return set(policy.StatusRepealed, d.basis, d.on)
 		}
@@ -342,11 +341,12 @@ func overrideBasis(o *ValidityOverride) string {
 	return b
 }
 
-func (ix *ValidityIndex) title(id string) string {
+// setBy names the replacement in st.
+func (ix *ValidityIndex) setBy(st *policy.ValidityStatus, id string) {
+	st.SupersededBy = id
 	if d, ok := ix.docs[id]; ok {
-		return d.meta.Title
+		st.SupersededByTitle, st.SupersededByNumber = d.meta.Title, d.meta.Number
 	}
-	return ""
 }
 
 // Current follows a document's chain of replacements to the one in force

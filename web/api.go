@@ -10,6 +10,7 @@ import (
 	"unicode/utf8"
 
 	"policybot/answer"
+	"policybot/policy"
 	"policybot/retrieval"
 )
 
@@ -59,7 +60,12 @@ func (s *Server) search(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	hits, err := s.cfg.Searcher.Search(r.Context(), retrieval.SearchRequest{Query: q, Region: r.URL.Query().Get("region"), K: k})
+	asOf, status, err := validityParams(r.URL.Query().Get("as_of"), r.URL.Query().Get("status"))
+	if err != nil {
+		return err
+	}
+	hits, err := s.cfg.Searcher.Search(r.Context(), retrieval.SearchRequest{Query: q, Region: r.URL.Query().Get("region"), K: k,
+		AsOf: asOf, Status: status})
 	if err != nil {
 		return unavailable("search is unavailable", err)
 	}
@@ -74,6 +80,23 @@ type askRequest struct {
 	Q       string `json:"q"`
 	Session string `json:"session"`
 	Region  string `json:"region"`
+	AsOf    string `json:"as_of"`
+	Status  string `json:"status"`
+}
+
+// validityParams checks the as_of (YYYY-MM-DD) and status parameters.
+func validityParams(asOf, status string) (string, string, error) {
+	if asOf != "" {
+		d, err := policy.ParseDay(asOf)
+		if err != nil {
+			return "", "", badRequest("as_of: want YYYY-MM-DD, got %q", asOf)
+		}
+		asOf = d
+	}
+	if err := retrieval.CheckStatus(status); err != nil {
+		return "", "", badRequest("status: want one of %s, got %q", strings.Join(retrieval.Statuses, ", "), status)
+	}
+	return asOf, status, nil
 }
 
 const maxAskBody = 16 << 10
@@ -94,7 +117,11 @@ func (s *Server) ask(w http.ResponseWriter, r *http.Request) error {
 		}
 	} else {
 		v := r.URL.Query()
-		req = askRequest{Q: v.Get("q"), Session: v.Get("session"), Region: v.Get("region")}
+		req = askRequest{Q: v.Get("q"), Session: v.Get("session"), Region: v.Get("region"), AsOf: v.Get("as_of"), Status: v.Get("status")}
+	}
+	asOf, status, err := validityParams(req.AsOf, req.Status)
+	if err != nil {
+		return err
 	}
 	q, err := cleanQuery(req.Q)
 	if err != nil {
@@ -103,7 +130,8 @@ func (s *Server) ask(w http.ResponseWriter, r *http.Request) error {
 	if len(req.Session) > 128 {
 		return badRequest("session is longer than 128 bytes")
 	}
-	ans, err := s.cfg.Asker.Ask(r.Context(), answer.Request{Session: req.Session, Region: req.Region, Question: q})
+	ans, err := s.cfg.Asker.Ask(r.Context(), answer.Request{Session: req.Session, Region: req.Region, Question: q,
+		AsOf: asOf, Status: status})
 	if err != nil {
 		return unavailable("answering is unavailable", err)
 	}

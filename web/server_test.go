@@ -18,8 +18,9 @@ import (
 )
 
 type fakeSearcher struct {
-	err  error
-	last retrieval.SearchRequest
+	err      error
+	last     retrieval.SearchRequest
+	validity *policy.ValidityStatus
 }
 
 func (f *fakeSearcher) Search(_ context.Context, req retrieval.SearchRequest) ([]retrieval.Hit, error) {
@@ -30,7 +31,8 @@ func (f *fakeSearcher) Search(_ context.Context, req retrieval.SearchRequest) ([
 	if req.Query == "panic" {
 		panic("boom")
 	}
-	return []retrieval.Hit{{Score: 0.9, Document: policy.Meta{ID: "d", Title: "T"}, Clause: policy.Clause{ID: "d#1", Label: "（四）", Agencies: []string{"市金融局"}}}}, nil
+	return []retrieval.Hit{{Score: 0.9, Document: policy.Meta{ID: "d", Title: "T", Validity: f.validity},
+		Clause: policy.Clause{ID: "d#1", Label: "（四）", Agencies: []string{"市金融局"}}}}, nil
 }
 
 type fakeAsker struct{ last answer.Request }
@@ -201,5 +203,56 @@ func TestOpenBusyPort(t *testing.T) {
 	defer a.ln.Close()
 	if err := New(Config{}).Open(a.Addr()); err == nil {
 		t.Fatal("second Open on a busy port succeeded")
+	}
+}
+
+// TestValidityParams: as_of and status reach the searcher and the answer
+// service, bad values are refused, and hits carry document.validity with
+// the names other tools rely on.
+func TestValidityParams(t *testing.T) {
+	fs, fa := &fakeSearcher{}, &fakeAsker{}
+	ts, _ := newTestServer(t, Config{Searcher: fs, Asker: fa})
+	if status, body := get(t, ts.URL+"/api/search?q=a&as_of=2020-03-01&status=in_force"); status != 200 ||
+		fs.last.AsOf != "2020-03-01" || fs.last.Status != "in_force" {
+		t.Fatalf("search: %d %s %+v", status, body, fs.last)
+	}
+	if status, _ := get(t, ts.URL+"/api/ask?q=a&as_of=2020-03-01&status=expired"); status != 200 ||
+		fa.last.AsOf != "2020-03-01" || fa.last.Status != "expired" {
+		t.Fatalf("ask: %d %+v", status, fa.last)
+	}
+	resp, err := http.Post(ts.URL+"/api/ask", "application/json", strings.NewReader(`{"q":"a","as_of":"2021-01-01","status":"in_force"}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != 200 || fa.last.AsOf != "2021-01-01" || fa.last.Status != "in_force" {
+		t.Fatalf("POST ask: %d %+v", resp.StatusCode, fa.last)
+	}
+	for _, q := range []string{"as_of=2020-3-1", "as_of=yesterday", "status=valid"} {
+		for _, path := range []string{"/api/search", "/api/ask"} {
+			if status, body := get(t, ts.URL+path+"?q=a&"+q); status != 400 || !strings.Contains(body, `"error"`) {
+				t.Errorf("%s?%s: %d %s", path, q, status, body)
+			}
+		}
+	}
+	fs.validity = &policy.ValidityStatus{Status: policy.StatusRepealed, Effective: "2016-02-06", SupersededBy: "vat-law",
+		Basis: "《中华人民共和国增值税暂行条例》同时废止"}
+	_, body := get(t, ts.URL+"/api/search?q=a")
+	var raw struct {
+		Hits []struct {
+			Document struct {
+				Validity map[string]any `json:"validity"`
+			} `json:"document"`
+		} `json:"hits"`
+	}
+	if err := json.Unmarshal([]byte(body), &raw); err != nil || len(raw.Hits) != 1 {
+		t.Fatalf("decode %v: %s", err, body)
+	}
+	v := raw.Hits[0].Document.Validity
+	for key, want := range map[string]string{"status": "repealed", "effective": "2016-02-06", "expires": "",
+		"superseded_by": "vat-law", "basis": "《中华人民共和国增值税暂行条例》同时废止"} {
+		if got, ok := v[key]; !ok || got != want {
+			t.Errorf("document.validity.%s = %v (present %v), want %q", key, got, ok, want)
+		}
 	}
 }
