@@ -210,19 +210,20 @@ func (t *turn) answer(ctx context.Context, query, topic string) (Answer, error) 
 	if err != nil {
 		return Answer{}, fmt.Errorf("answer: search: %w", err)
 	}
-	best := 0.0
+	best, bestDoc := 0.0, ""
 	if len(hits) > 0 {
-		best = hits[0].Score
+		best, bestDoc = hits[0].Score, hits[0].Document.ID
 	}
 	*t.sess = session{Question: query, Topic: topic, Region: t.region, Hits: hits}
 
 	if !hasContent(query) || len(hits) == 0 || best < s.cfg.MinScore {
-		s.record(ctx, t.question, t.region, best, true)
+		s.record(ctx, t.question, t.region, best, bestDoc, true)
 		t.sess.Hits = nil
 		return Answer{Answered: false, Answer: refusal}, nil
 	}
-	if best < s.cfg.LowScore {
-		s.record(ctx, t.question, t.region, best, false)
+	recorded := best < s.cfg.LowScore
+	if recorded {
+		s.record(ctx, t.question, t.region, best, bestDoc, false)
 	}
 
 	cands := candidates(hits, t.question, t.region, s.cfg.Related, maxCitations)
@@ -235,6 +236,11 @@ func (t *turn) answer(ctx context.Context, query, topic string) (Answer, error) 
 		opening = notice
 		if !current(cited[0]) {
 			opening += "以下为该政策的相关条款，仅供参考："
+			// Only a policy no longer in force answers it: a gap the
+			// admins should see.
+			if !recorded {
+				s.record(ctx, t.question, t.region, best, cited[0].Document.ID, false)
+			}
 		}
 	case extractive: // an LLM writes its own opening
 		opening = lead(cited)
@@ -300,12 +306,12 @@ func (t *turn) callGenerator(ctx context.Context, question string, hits []retrie
 	}
 }
 
-func (s *Service) record(ctx context.Context, question, region string, best float64, refused bool) {
+func (s *Service) record(ctx context.Context, question, region string, best float64, doc string, refused bool) {
 	s.log.Info("answer: unanswered question", "region", region, "best_score", best, "refused", refused)
 	if s.cfg.Recorder == nil {
 		return
 	}
-	u := state.Unanswered{Question: question, Region: region, BestScore: best, Refused: refused, At: s.now()}
+	u := state.Unanswered{Question: question, Region: region, BestScore: best, Refused: refused, At: s.now(), Document: doc}
 	if err := s.cfg.Recorder.RecordUnanswered(ctx, u); err != nil {
 		s.log.Warn("answer: record unanswered", "err", err)
 	}

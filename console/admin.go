@@ -1,6 +1,8 @@
 package console
 
 import (
+	"cmp"
+	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
@@ -71,8 +73,17 @@ func (c *Console) documents(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return fmt.Errorf("admin documents: %w", err)
 	}
-	p := page{Title: "文件管理", Documents: docs, Audit: audit, CanReing: c.cfg.Reingest != nil,
-		MaxUpload: sizeText(c.cfg.MaxUpload), Notice: noticeText(r.URL.Query())}
+	sortBy := r.URL.Query().Get("sort")
+	rows, err := c.documentRows(r.Context(), docs, sortBy)
+	if err != nil {
+		return fmt.Errorf("admin documents: %w", err)
+	}
+	p := page{Title: "文件管理", Documents: docs, Rows: rows, Sort: sortBy, Audit: audit, CanReing: c.cfg.Reingest != nil,
+		CanOverride: c.cfg.Overrides != nil,
+		MaxUpload:   sizeText(c.cfg.MaxUpload), Notice: noticeText(r.URL.Query())}
+	if c.cfg.Validity != nil {
+		p.Today = c.cfg.Validity.Today()
+	}
 	if r.URL.Query().Get("source") == "lost" {
 		p.Message = msgSourceLost
 	}
@@ -284,6 +295,7 @@ func (c *Console) commit(w http.ResponseWriter, r *http.Request) error {
 		detail += "；原文未能保存"
 		to += "&source=lost"
 	}
+	c.changed()
 	c.audit(r, AuditEntry{User: si.User.Name, Action: action, Target: p.docID, Detail: detail})
 	http.Redirect(w, r, to, http.StatusSeeOther)
 	return nil
@@ -301,6 +313,7 @@ func (c *Console) setStatus(status string) handlerFunc {
 		if err := c.cfg.Store.SetStatus(r.Context(), id, status); err != nil {
 			return fmt.Errorf("admin %s %s: %w", action, id, err)
 		}
+		c.changed()
 		c.audit(r, AuditEntry{User: si.User.Name, Action: action, Target: id})
 		http.Redirect(w, r, "/admin/documents?done="+action+"&doc="+url.QueryEscape(id), http.StatusSeeOther)
 		return nil
@@ -321,6 +334,7 @@ func (c *Console) reingest(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return fmt.Errorf("admin reingest %s: %w", id, err)
 	}
+	c.changed()
 	c.audit(r, AuditEntry{User: si.User.Name, Action: "reingest", Target: id, Detail: summary})
 	http.Redirect(w, r, "/admin/documents?done=reingest&doc="+url.QueryEscape(id), http.StatusSeeOther)
 	return nil
@@ -350,5 +364,49 @@ func (c *Console) unanswered(w http.ResponseWriter, r *http.Request) error {
 		}
 		groups = groupUnanswered(us)
 	}
-	return c.render(w, r, "unanswered", si, page{Title: "未解答问题", Groups: groups})
+	sortBy := r.URL.Query().Get("sort")
+	if err := c.unansweredValidity(r.Context(), groups, sortBy); err != nil {
+		return fmt.Errorf("admin unanswered: %w", err)
+	}
+	return c.render(w, r, "unanswered", si, page{Title: "未解答问题", Groups: groups, Sort: sortBy})
+}
+
+// unansweredValidity gives each group the status today of the document its
+// best hit came from, and sorts by it when asked (sort=status): a question
+// answered only from an expired policy is a gap in the corpus too.
+func (c *Console) unansweredValidity(ctx context.Context, groups []unansweredGroup, sortBy string) error {
+	if c.cfg.Validity == nil {
+		return nil
+	}
+	ix, err := c.cfg.Validity.Validity(ctx)
+	if err != nil {
+		return err
+	}
+	day := c.cfg.Validity.Today()
+	for i := range groups {
+		if g := &groups[i]; g.Document != "" {
+			g.Validity = ix.Status(g.Document, nil, day)
+			g.DocTitle = ix.Title(g.Document)
+		}
+	}
+	if sortBy == "status" {
+		slices.SortStableFunc(groups, func(a, b unansweredGroup) int {
+			return cmp.Compare(groupOrder(a), groupOrder(b))
+		})
+	}
+	return nil
+}
+
+func groupOrder(g unansweredGroup) int {
+	if g.Validity == nil {
+		return -1 // nothing found at all
+	}
+	return statusOrder[g.Validity.Status]
+}
+
+// changed tells the searcher's view of the corpus that it changed.
+func (c *Console) changed() {
+	if c.cfg.Validity != nil {
+		c.cfg.Validity.Invalidate()
+	}
 }

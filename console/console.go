@@ -76,6 +76,11 @@ type Config struct {
 	Reingest func(ctx context.Context, id string) (string, error)
 	// Parse previews an upload; nil means policy.Parse, the parser Ingest uses.
 	Parse func(name string, data []byte) (*policy.Document, error)
+	// Validity gives documents' statuses (badges, the admin's list) and is
+	// told of changes; nil shows none. Overrides keeps the admins'
+	// corrections; nil hides the form.
+	Validity  ValidityView
+	Overrides retrieval.Overrides
 	// Region is the region searched when the agent picks none (empty: the searcher's default).
 	Region string
 	// SecureCookies marks the session cookie Secure; set it whenever the
@@ -171,6 +176,7 @@ func (c *Console) Mount(mux *http.ServeMux) {
 	mux.HandleFunc("POST /admin/documents/{id}/retire", c.handle(c.require(RoleAdmin, c.setStatus(retrieval.StatusRetired))))
 	mux.HandleFunc("POST /admin/documents/{id}/activate", c.handle(c.require(RoleAdmin, c.setStatus(retrieval.StatusActive))))
 	mux.HandleFunc("POST /admin/documents/{id}/reingest", c.handle(c.require(RoleAdmin, c.reingest)))
+	mux.HandleFunc("POST /admin/documents/{id}/validity", c.handle(c.require(RoleAdmin, c.setValidity)))
 	mux.HandleFunc("GET /admin/unanswered", c.handle(c.require(RoleAdmin, c.unanswered)))
 }
 

@@ -38,15 +38,17 @@ const testDoc = `天津市支持小微企业融资的若干措施
 `
 
 type harness struct {
-	t        *testing.T
-	c        *Console
-	srv      *httptest.Server
-	store    *retrieval.MemoryStore
-	users    *FileStore
-	state    *state.Memory
-	sources  *testSources
-	now      time.Time
-	password string
+	t         *testing.T
+	c         *Console
+	srv       *httptest.Server
+	store     *retrieval.MemoryStore
+	users     *FileStore
+	state     *state.Memory
+	sources   *testSources
+	overrides *retrieval.MemoryOverrides
+	ingest    func(ctx context.Context, name string, data []byte) (string, error)
+	now       time.Time
+	password  string
 }
 
 // newHarness serves a Console over the real memory store, local embedder,
@@ -63,7 +65,8 @@ func newHarnessWith(t *testing.T, corpus fs.FS) *harness {
 	ing := &retrieval.Ingester{Store: h.store, Embedder: emb}
 	// xiaowei stands for an upload from before sources were kept: stored,
 	// but with no bytes to re-ingest.
-	if _, err := IngestFunc(ing, nil)(ctx, "xiaowei.txt", []byte(testDoc)); err != nil {
+	h.ingest = IngestFunc(ing, nil)
+	if _, err := h.ingest(ctx, "xiaowei.txt", []byte(testDoc)); err != nil {
 		t.Fatal(err)
 	}
 	if corpus != nil {
@@ -72,6 +75,9 @@ func newHarnessWith(t *testing.T, corpus fs.FS) *harness {
 		}
 	}
 	searcher := retrieval.NewSearcher(h.store, emb, "天津市")
+	searcher.SetClock(func() time.Time { return time.Date(2026, 12, 2, 4, 0, 0, 0, time.UTC) })
+	h.overrides = &retrieval.MemoryOverrides{}
+	searcher.SetOverrides(h.overrides)
 	asker := answer.New(answer.Config{Searcher: searcher, Recorder: h.state, DefaultRegion: "天津市"})
 	var err error
 	h.users, err = NewFileStore(t.TempDir())
@@ -91,6 +97,7 @@ func newHarnessWith(t *testing.T, corpus fs.FS) *harness {
 		Searcher: searcher, Asker: asker, Store: h.store, Unanswered: h.state,
 		Users: h.users, Sessions: NewMemorySessions(), Audit: h.users,
 		Ingest: IngestFunc(ing, h.sources), Reingest: ReingestFunc(ing, h.store, h.sources, nil),
+		Validity: searcher, Overrides: h.overrides,
 		Region: "天津市", MaxUpload: 64 << 10,
 		Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
 	})

@@ -29,20 +29,26 @@ type page struct {
 	User *User
 	CSRF string
 
-	Query     string
-	Region    string
-	Hits      []hitView
-	Elapsed   string
-	Searched  bool
-	Doc       retrieval.StoredDocument
-	Clauses   []clauseView
-	Current   int // index into Clauses of the clause asked for
-	Documents []retrieval.StoredDocument
-	Audit     []AuditEntry
-	Preview   *previewView
-	Groups    []unansweredGroup
-	CanReing  bool
-	MaxUpload string
+	Query       string
+	Region      string
+	Hits        []hitView
+	Elapsed     string
+	Searched    bool
+	Doc         retrieval.StoredDocument
+	Clauses     []clauseView
+	Current     int // index into Clauses of the clause asked for
+	Documents   []retrieval.StoredDocument
+	Rows        []docRow // Documents with their validity
+	Sort        string
+	StatusQ     string // the search's status filter (in_force: 只看现行)
+	AsOf        string // the search's day, empty: today
+	Today       string
+	Audit       []AuditEntry
+	Preview     *previewView
+	Groups      []unansweredGroup
+	CanReing    bool
+	CanOverride bool
+	MaxUpload   string
 }
 
 type hitView struct {
@@ -59,6 +65,9 @@ type clauseView struct {
 
 type unansweredGroup struct {
 	Question string // as last asked
+	Document string // the best hit's document, when one was found
+	DocTitle string
+	Validity *policy.ValidityStatus // of Document, today
 	Count    int
 	Refused  int
 	Regions  []string
@@ -100,6 +109,18 @@ var funcs = template.FuncMap{
 		}
 		return "有效"
 	},
+	"validityText": func(v *policy.ValidityStatus) string {
+		if v == nil {
+			return "—"
+		}
+		return statusNames[v.Status]
+	},
+	"validityClass": func(v *policy.ValidityStatus) string {
+		if v == nil {
+			return "v-none"
+		}
+		return "v-" + v.Status
+	},
 	"actionText": func(a string) string {
 		if t, ok := actionNames[a]; ok {
 			return t
@@ -109,7 +130,7 @@ var funcs = template.FuncMap{
 }
 
 var actionNames = map[string]string{
-	"upload": "上传", "replace": "替换", "retire": "停用", "activate": "恢复", "reingest": "重新入库",
+	"upload": "上传", "replace": "替换", "retire": "停用", "activate": "恢复", "reingest": "重新入库", "validity": "效力更正",
 }
 
 func clauseURL(id string) string { return "/console/clause/" + url.PathEscape(id) }
@@ -186,15 +207,18 @@ func groupUnanswered(us []state.Unanswered) []unansweredGroup {
 		if !ok {
 			i = len(gs)
 			idx[key] = i
-			gs = append(gs, unansweredGroup{Question: strings.TrimSpace(u.Question), Best: u.BestScore, Last: u.At})
+			gs = append(gs, unansweredGroup{Question: strings.TrimSpace(u.Question), Best: u.BestScore, Last: u.At, Document: u.Document})
 		}
 		g := &gs[i]
 		g.Count++
 		if u.Refused {
 			g.Refused++
 		}
-		if u.BestScore > g.Best {
-			g.Best = u.BestScore
+		if u.BestScore > g.Best || (g.Document == "" && u.Document != "") {
+			g.Best = max(g.Best, u.BestScore)
+			if u.Document != "" {
+				g.Document = u.Document
+			}
 		}
 		if u.At.After(g.Last) {
 			g.Last, g.Question = u.At, strings.TrimSpace(u.Question)

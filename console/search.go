@@ -33,13 +33,21 @@ func (c *Console) search(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	region := strings.TrimSpace(r.URL.Query().Get("region"))
-	p := page{Title: "政策检索", Query: q, Region: region}
+	status, asOf, err := hitStatus(r)
+	if err != nil {
+		return err
+	}
+	p := page{Title: "政策检索", Query: q, Region: region, StatusQ: status, AsOf: asOf}
+	if c.cfg.Validity != nil {
+		p.Today = c.cfg.Validity.Today()
+	}
 	if q != "" {
 		if region == "" {
 			region = c.cfg.Region
 		}
 		start := time.Now()
-		hits, err := c.cfg.Searcher.Search(r.Context(), retrieval.SearchRequest{Query: q, Region: region, K: searchK})
+		hits, err := c.cfg.Searcher.Search(r.Context(), retrieval.SearchRequest{Query: q, Region: region, K: searchK,
+			AsOf: asOf, Status: status})
 		if err != nil {
 			return fmt.Errorf("console search: %w", err)
 		}
@@ -91,7 +99,16 @@ func (c *Console) clause(w http.ResponseWriter, r *http.Request) error {
 	for i := max(0, cur-nearby); i <= min(len(views)-1, cur+nearby); i++ {
 		views[i].Near = true
 	}
-	return c.render(w, r, "clause", si, page{Title: doc.Title, Doc: doc, Clauses: views, Current: cur})
+	p := page{Title: doc.Title, Doc: doc, Clauses: views, Current: cur}
+	if c.cfg.Validity != nil {
+		ix, err := c.cfg.Validity.Validity(r.Context())
+		if err != nil {
+			return fmt.Errorf("console clause %s: %w", id, err)
+		}
+		p.Today = c.cfg.Validity.Today()
+		p.Doc.Validity = ix.Status(doc.ID, clauses[cur].Validity, p.Today)
+	}
+	return c.render(w, r, "clause", si, p)
 }
 
 // answer returns, as plain text, the ready answer with its citation that the
@@ -109,8 +126,12 @@ func (c *Console) answer(w http.ResponseWriter, r *http.Request) error {
 	if region == "" {
 		region = c.cfg.Region
 	}
+	status, asOf, err := hitStatus(r)
+	if err != nil {
+		return err
+	}
 	// No session: an agent's searches are separate callers, not one conversation.
-	ans, err := c.cfg.Asker.Ask(r.Context(), answer.Request{Question: q, Region: region})
+	ans, err := c.cfg.Asker.Ask(r.Context(), answer.Request{Question: q, Region: region, AsOf: asOf, Status: status})
 	if err != nil {
 		return fmt.Errorf("console answer: %w", err)
 	}

@@ -159,8 +159,8 @@ func (s *Store) RecordUnanswered(ctx context.Context, u state.Unanswered) error 
 	if !u.At.IsZero() {
 		at = u.At
 	}
-	_, err := s.pool.Exec(ctx, `INSERT INTO unanswered (question, region, best_score, refused, at)
-		VALUES ($1, $2, $3, $4, coalesce($5::timestamptz, now()))`, u.Question, u.Region, u.BestScore, u.Refused, at)
+	_, err := s.pool.Exec(ctx, `INSERT INTO unanswered (question, region, best_score, refused, at, document)
+		VALUES ($1, $2, $3, $4, coalesce($5::timestamptz, now()), $6)`, u.Question, u.Region, u.BestScore, u.Refused, at, u.Document)
 	if err != nil {
 		return fmt.Errorf("postgres: record unanswered: %w", err)
 	}
@@ -173,14 +173,14 @@ func (s *Store) ListUnanswered(ctx context.Context, limit int) ([]state.Unanswer
 	if limit > 0 {
 		lim = limit
 	}
-	rows, err := s.pool.Query(ctx, `SELECT question, region, best_score, refused, at FROM unanswered
+	rows, err := s.pool.Query(ctx, `SELECT question, region, best_score, refused, at, document FROM unanswered
 		ORDER BY at DESC, id DESC LIMIT $1`, lim)
 	if err != nil {
 		return nil, fmt.Errorf("postgres: list unanswered: %w", err)
 	}
 	out, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (state.Unanswered, error) {
 		var u state.Unanswered
-		err := r.Scan(&u.Question, &u.Region, &u.BestScore, &u.Refused, &u.At)
+		err := r.Scan(&u.Question, &u.Region, &u.BestScore, &u.Refused, &u.At, &u.Document)
 		return u, err
 	})
 	if err != nil {

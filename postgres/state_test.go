@@ -165,7 +165,7 @@ func TestUnanswered(t *testing.T) {
 	base := time.Date(2024, 3, 1, 9, 0, 0, 0, time.UTC)
 	in := []state.Unanswered{
 		{Question: "旧问题", Region: "天津市", BestScore: 0.1, Refused: true, At: base},
-		{Question: "新问题", Region: "北京市", BestScore: 0.4, Refused: false, At: base.Add(2 * time.Hour)},
+		{Question: "新问题", Region: "北京市", BestScore: 0.4, Refused: false, At: base.Add(2 * time.Hour), Document: "bj-2020"},
 		{Question: "中间", Region: "", BestScore: 0.2, Refused: true, At: base.Add(time.Hour)},
 	}
 	for _, u := range in {
@@ -195,7 +195,7 @@ func TestUnanswered(t *testing.T) {
 		}
 	}
 	got, _ := s.ListUnanswered(ctx, 1)
-	if u := got[0]; u.Region != "北京市" || u.BestScore != 0.4 || u.Refused || !u.At.Equal(in[1].At) {
+	if u := got[0]; u.Region != "北京市" || u.BestScore != 0.4 || u.Refused || !u.At.Equal(in[1].At) || u.Document != "bj-2020" {
 		t.Errorf("ListUnanswered[0] = %+v, want %+v", u, in[1])
 	}
 	// Without a time the database's clock is used.

@@ -456,3 +456,14 @@ func (f *FileOverrides) SetValidityOverride(ctx context.Context, id string, o Va
 	}
 	return ctx.Err()
 }
+
+// Title is a document's title ("" for one the index does not hold).
+func (ix *ValidityIndex) Title(id string) string {
+	if ix == nil {
+		return ""
+	}
+	if d, ok := ix.docs[id]; ok {
+		return d.meta.Title
+	}
+	return ""
+}

@@ -22,6 +22,9 @@ type Unanswered struct {
 	BestScore float64   `json:"best_score"`
 	Refused   bool      `json:"refused"` // false: answered with low confidence
 	At        time.Time `json:"at"`
+	// Document is the best hit's document ID ("" when nothing was found),
+	// so admins see when a question found only a policy no longer in force.
+	Document string `json:"document,omitempty"`
 }
 
 type entry struct {

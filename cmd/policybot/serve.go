@@ -32,6 +32,8 @@ func newConsole(ctx context.Context, s *stack, log *slog.Logger) (*console.Conso
 		Asker:         s.answers,
 		Store:         s.store,
 		Unanswered:    s.state,
+		Validity:      s.searcher,
+		Overrides:     s.overrides,
 		Region:        s.cfg.Region,
 		SecureCookies: strings.HasPrefix(s.cfg.PublicBaseURL, "https://"),
 		Logger:        log,

@@ -40,7 +40,9 @@
       var status = document.getElementById("copy-status");
       var box = document.getElementById("answer-text");
       var url = "/console/answer?q=" + encodeURIComponent(btn.dataset.q || "") +
-        "&region=" + encodeURIComponent(btn.dataset.region || "");
+        "&region=" + encodeURIComponent(btn.dataset.region || "") +
+        "&status=" + encodeURIComponent(btn.dataset.status || "") +
+        "&as_of=" + encodeURIComponent(btn.dataset.asOf || "");
       btn.disabled = true;
       status.textContent = "正在生成答复…";
       fetch(url, { credentials: "same-origin", headers: { "X-Requested-With": "fetch" } })
