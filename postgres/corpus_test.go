@@ -8,7 +8,9 @@ import (
 	"testing"
 	"time"
 
+	"policybot/answer"
 	"policybot/embeddings"
+	"policybot/policy"
 	"policybot/retrieval"
 	"policybot/seeds"
 )
@@ -60,6 +62,7 @@ func TestCorpusQuality(t *testing.T) {
 		t.Fatal(err)
 	}
 	pg, memory := retrieval.NewSearcher(s, emb, ""), retrieval.NewSearcher(mem, emb, "")
+	t.Run("validity", func(t *testing.T) { checkSameValidity(t, pg, memory, mem) })
 	tests := []struct {
 		file   string
 		region string
@@ -101,5 +104,46 @@ func BenchmarkIngestCorpus(b *testing.B) {
 		s := openTest(b)
 		b.StartTimer()
 		ingestCorpus(b, s, emb, shared)
+	}
+}
+
+// checkSameValidity: both stores give every document the same validity on
+// days either side of the corpus's dates, and answers over PostgreSQL cite
+// the law in force (the validity issue's examples).
+func checkSameValidity(t *testing.T, pg, memory *retrieval.Searcher, mem *retrieval.MemoryStore) {
+	ctx := context.Background()
+	pix, err := pg.Validity(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	mix, err := memory.Validity(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	docs, err := mem.Documents(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, day := range []string{"2020-03-01", "2021-01-01", "2025-06-01", "2026-01-01", "2026-12-02"} {
+		for _, d := range docs {
+			p, m := pix.Status(d.ID, nil, day), mix.Status(d.ID, nil, day)
+			if p == nil || m == nil || *p != *m {
+				t.Errorf("%s as of %s: postgres %+v, memory %+v", d.ID, day, p, m)
+			}
+		}
+	}
+	pg.SetClock(func() time.Time { return time.Date(2026, 12, 2, 4, 0, 0, 0, time.UTC) })
+	svc := answer.New(answer.Config{Searcher: pg})
+	for q, want := range map[string]string{
+		"增值税小规模纳税人的征收率是多少":          "npcsc-2024-zengzhishuifa",
+		"机关事业单位向中小企业采购货物，应当在多少日内付款": "guoling-802-2025-baozhang-zhongxiao-qiye-kuanxiang-zhifu-tiaoli",
+	} {
+		ans, err := svc.Ask(ctx, answer.Request{Question: q})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !ans.Answered || ans.Citations[0].Document.ID != want || ans.Citations[0].Document.Validity.Status != policy.StatusInForce {
+			t.Errorf("%s over postgres: %+v", q, ans)
+		}
 	}
 }
