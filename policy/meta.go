@@ -271,6 +271,7 @@ func (p *parser) lawMeta() {
 	d := p.doc
 	latest := ""
 	for _, l := range p.src.header {
+		l = halfDigits(l)
 		if m := reDateCN.FindString(l); m != "" {
 			if dt := parseDate(m); dt > latest {
 				latest = dt

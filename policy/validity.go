@@ -113,9 +113,9 @@ func ParseDay(s string) (string, error) {
 var (
 	// The document itself as a sentence's subject: 本法, 本条例, 本通知,
 	// 以上政策措施, 上述措施, 本实施意见 …
-	reSelf = regexp.MustCompile(`^(?:[一二三四五六七八九十]+、|[（(][一二三四五六七八九十]+[）)]|[0-9]+[.．、])?\s*(?:本|以上|上述|此)(?:[^，。；、,]{0,12}?)(法|条例|规定|办法|细则|通知|意见|措施|政策|方案|决定|通告|公告|规则|解释|条|文件|指引|指南|标准|制度)`)
+	reSelf = regexp.MustCompile(`^(?:[一二三四五六七八九十]+、|[（(][一二三四五六七八九十]+[）)]|[0-9]+[.．、]|第[一二三四五六七八九十百零〇]+条)?\s*(?:本|以上|上述|此)(?:[^，。；、,]{0,12}?)(法|条例|规定|办法|细则|通知|意见|措施|政策|方案|决定|通告|公告|规则|解释|条|文件|指引|指南|标准|制度)`)
 	// 自2026年1月1日起施行, 自印发之日起实施, 即日起执行, 2020年3月1日起施行.
-	reFrom  = regexp.MustCompile(`(?:自|从)?\s*((?:19|20)[0-9]{2}\s*年\s*[0-9]{1,2}\s*月\s*[0-9]{1,2}\s*日|[^，。；,自从]{0,10}?之日|即日|发布|印发|公布)\s*起(?:[^，。；]{0,4}?)(施行|实施|执行|生效)`)
+	reFrom  = regexp.MustCompile(`(?:自|从)?\s*((?:19|20)[0-9]{2}\s*年\s*[0-9]{1,2}\s*月\s*[0-9]{1,2}\s*日|[〇零一二三四五六七八九○Ｏ]{4}年[一二三四五六七八九十]{1,3}月[一二三四五六七八九十]{1,3}日|[^，。；,自从]{0,10}?之日|即日|发布|印发|公布)\s*起(?:[^，。；]{0,4}?)(施行|实施|执行|生效)`)
 	reStart = regexp.MustCompile(`自\s*((?:19|20)[0-9]{2}\s*年\s*[0-9]{1,2}\s*月\s*[0-9]{1,2}\s*日)\s*起`)
 	// The period of validity: 有效期, 执行期限, 实施期限, 执行期.
 	reTerm     = regexp.MustCompile(`(有效期|执行期限|实施期限|执行期|实施期|有效期限)`)
@@ -139,6 +139,7 @@ func (p *parser) readValidity(name string) {
 	p.fromFileName(name)
 	p.pageFields(v)
 	for _, l := range p.src.header {
+		l = halfDigits(l)
 		dt := ""
 		if m := reDateCN.FindString(l); m != "" {
 			dt = parseDate(m)
@@ -163,6 +164,7 @@ func (p *parser) readValidity(name string) {
 	for i := range d.Clauses {
 		c := &d.Clauses[i]
 		for _, s := range sentences(c.Text) {
+			s = halfDigits(s)
 			self := reSelf.MatchString(s)
 			if self && p.readSelf(v, s) {
 				continue
@@ -194,8 +196,23 @@ func (p *parser) readValidity(name string) {
 	if last := p.lastRevision(); last != nil && last.Date > v.Effective {
 		v.Effective, v.EffectiveBasis = last.Date, last.Text
 	}
-	if v.Effective == "" && len(d.Date) == len("2006-01-02") && !p.src.law {
-		v.Effective, v.EffectiveBasis = d.Date, "未写明施行日期，按成文日期"
+	// A file named for a later version than its header records (中药品种
+	// 保护条例(2018-09-18).md with only its 1992 line): the text is that
+	// version, whose 文号 the header does not give.
+	if m := reFileDate.FindStringSubmatch(strings.TrimSuffix(filepath.Base(name), filepath.Ext(name))); m != nil && p.src.law &&
+		len(v.History) > 0 && m[1] > v.History[len(v.History)-1].Date {
+		d.Warnings = append(d.Warnings, fmt.Sprintf("validity: the file is the version of %s, later than the header's last line; its 文号 is not known", m[1]))
+		d.Date, d.Number = m[1], ""
+		if m[1] > v.Effective {
+			v.Effective, v.EffectiveBasis = m[1], "文件名所载版本日期 "+m[1]
+		}
+	}
+	if v.Effective == "" && len(d.Date) == len("2006-01-02") {
+		basis := "未写明施行日期，按成文日期"
+		if p.src.law {
+			basis = "未写明施行日期，按通过或公布日期"
+		}
+		v.Effective, v.EffectiveBasis = d.Date, basis
 	}
 	if v.Expires != "" && v.Expires < v.Effective {
 		d.Warnings = append(d.Warnings, fmt.Sprintf("validity: ends %s before it takes effect %s", v.Expires, v.Effective))
@@ -457,6 +474,19 @@ func sentences(text string) []string {
 		}
 	}
 	return out
+}
+
+// halfDigits turns full-width digits (２０１３年１月１日) into ASCII ones.
+func halfDigits(s string) string {
+	if !strings.ContainsFunc(s, func(r rune) bool { return r >= '０' && r <= '９' }) {
+		return s
+	}
+	return strings.Map(func(r rune) rune {
+		if r >= '０' && r <= '９' {
+			return r - '０' + '0'
+		}
+		return r
+	}, s)
 }
 
 func dedupe(ss []string) []string {

@@ -76,8 +76,23 @@ func TestLawHistory(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if d.Number != "" || d.Validity.Effective != "2016-02-06" || len(d.Validity.History) != 2 || d.Validity.History[1].Action != "修订" {
-		t.Errorf("number %q, validity %+v: want no number (the 1993 one is not this text's), effective at the revision", d.Number, d.Validity)
+	if d.Number != "" || d.Validity.Effective != "2017-11-19" || d.Date != "2017-11-19" || len(d.Validity.History) != 2 || d.Validity.History[1].Action != "修订" {
+		t.Errorf("number %q, date %q, validity %+v: want no number (the 1993 one is not this text's), the file's version date", d.Number, d.Date, d.Validity)
+	}
+	d, err = Parse("x.md", []byte(vat))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d.Number != "" || d.Validity.Effective != "2016-02-06" {
+		t.Errorf("without a dated file name: number %q, effective %q; want none and the last revision", d.Number, d.Validity.Effective)
+	}
+	han := "# 中药品种保护条例\n\n１９９２年１０月１４日 中华人民共和国国务院令第１０６号发布\n\n<!-- INFO END -->\n\n第一条 为了保护中药品种，制定本条例。\n\n第二十六条 本条例自一九九三年一月一日起施行。\n"
+	d, err = Parse("y.md", []byte(han))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d.Validity.Effective != "1993-01-01" || d.Validity.History[0].Number != "国务院令第106号" {
+		t.Errorf("Chinese-numeral and full-width dates: %+v", d.Validity)
 	}
 	bare := "# 保障中小企业款项支付条例\n\n<!-- INFO END -->\n\n第一条 为了促进及时支付中小企业款项，制定本条例。\n\n第二条 本条例自2020年9月1日起施行。\n"
 	d, err = Parse("guoling-728-2020-baozhang-zhongxiao-qiye-kuanxiang-zhifu-tiaoli.txt", []byte(bare))
