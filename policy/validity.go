@@ -147,6 +147,9 @@ func (p *parser) readValidity(name string) {
 		if dt == "" {
 			continue
 		}
+		if strings.Count(l, "）") > strings.Count(l, "（") {
+			l = strings.TrimSuffix(l, "）") // 2025年3月17日 …第802号修订） closes a bracket of the page's
+		}
 		h := Version{Date: dt, Text: l}
 		if m := reRevision.FindString(l); m != "" {
 			h.Action = reAction.FindString(m)
