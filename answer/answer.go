@@ -13,10 +13,20 @@ import (
 
 // Answer is what /api/ask, `policybot ask` and the WeChat bot return.
 type Answer struct {
-	Answered  bool            `json:"answered"`
-	Answer    string          `json:"answer"`
-	Citations []retrieval.Hit `json:"citations"`
+	Answered bool `json:"answered"`
+	// Confidence is ConfidenceHigh when the cited clauses cover the
+	// question, ConfidenceLow for a hedged answer (partial evidence) and
+	// for a refusal.
+	Confidence string          `json:"confidence"`
+	Answer     string          `json:"answer"`
+	Citations  []retrieval.Hit `json:"citations"`
 }
+
+// Confidences.
+const (
+	ConfidenceHigh = "high"
+	ConfidenceLow  = "low"
+)
 
 // Draft is a generator's answer body. The service appends the citation block
 // (《title》文号 label title, 责任单位) for the cited hits itself.

@@ -176,6 +176,12 @@ func (s *Service) Ask(ctx context.Context, req Request) (Answer, error) {
 	if ans.Citations == nil {
 		ans.Citations = []retrieval.Hit{}
 	}
+	if ans.Confidence == "" {
+		ans.Confidence = ConfidenceLow
+		if ans.Answered {
+			ans.Confidence = ConfidenceHigh
+		}
+	}
 	s.saveSession(ctx, req.Session, t.sess)
 	return ans, nil
 }

@@ -26,7 +26,10 @@ const (
 
 // Hit is one search result: a clause with its document, as served by /api/search.
 type Hit struct {
-	Score    float64       `json:"score"`
+	Score float64 `json:"score"`
+	// Coverage is the share of the question's concepts (its subjects, by
+	// weight) the clause covers at all, in [0, 1]; see Searcher.Search.
+	Coverage float64       `json:"coverage"`
 	Document policy.Meta   `json:"document"`
 	Clause   policy.Clause `json:"clause"`
 }

@@ -269,7 +269,7 @@ func (s *Searcher) Search(ctx context.Context, req SearchRequest) ([]Hit, error)
 			score *= closingFactor
 		}
 		st := view.validity.Status(c.Document.ID, c.Clause.Validity, day)
-		ranked = append(ranked, scored{min(max(score, 0), 1), c, st})
+		ranked = append(ranked, scored{min(max(score, 0), 1), c, st, byConcept.coverage(counter)})
 	}
 	slices.SortFunc(ranked, func(a, b scored) int {
 		if c := cmp.Compare(b.score, a.score); c != 0 {
@@ -286,7 +286,7 @@ func (s *Searcher) Search(ctx context.Context, req SearchRequest) ([]Hit, error)
 		if req.Status != "" && (r.status == nil || r.status.Status != req.Status) {
 			continue
 		}
-		h := Hit{Score: r.score, Document: r.c.Document, Clause: r.c.Clause}
+		h := Hit{Score: r.score, Coverage: r.coverage, Document: r.c.Document, Clause: r.c.Clause}
 		h.Document.Validity = r.status
 		hits = append(hits, h)
 	}
@@ -294,9 +294,10 @@ func (s *Searcher) Search(ctx context.Context, req SearchRequest) ([]Hit, error)
 }
 
 type scored struct {
-	score  float64
-	c      *Candidate
-	status *policy.ValidityStatus
+	score    float64
+	c        *Candidate
+	status   *policy.ValidityStatus
+	coverage float64
 }
 
 // currency orders statuses for preferCurrent: in force (or not known
@@ -745,6 +746,47 @@ func (sc *conceptScorer) score(tc *termCounter) float64 {
 			if cov > 0 {
 				best = max(best, f.factor*cov*conceptTF(rep/cov, length, sc.avgLen))
 			}
+		}
+		sum += c.weight * best
+	}
+	return min(sum/sc.ideal, 1)
+}
+
+// coverage is in [0, 1]: the share of the question's concept weight the
+// clause tc last counted covers at all (title and path at their weights,
+// synonyms at theirs), however often it repeats them. Concepts no clause
+// has count against it. It is the evidence that the clause is about what
+// was asked, as the answer service reads it (Hit.Coverage).
+func (sc *conceptScorer) coverage(tc *termCounter) float64 {
+	if sc.ideal == 0 {
+		return 0
+	}
+	var sum float64
+	for _, c := range sc.concepts {
+		best := 0.0
+		for _, f := range c.forms {
+			var cov float64
+			for i, t := range f.terms {
+				n := tc.all[t]
+				if n == 0 {
+					if tc.context[t] > 0 {
+						cov += f.shares[i] * contextWeight
+					}
+					continue
+				}
+				present := 1.0
+				if n-tc.title[t]-tc.path[t] <= 0 {
+					present = 0
+					if tc.title[t] > 0 {
+						present = titleWeight
+					}
+					if tc.path[t] > 0 {
+						present = max(present, pathWeight)
+					}
+				}
+				cov += f.shares[i] * present
+			}
+			best = max(best, f.factor*cov)
 		}
 		sum += c.weight * best
 	}

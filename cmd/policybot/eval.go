@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"strings"
 
 	"policybot/answer"
 	"policybot/retrieval"
@@ -15,18 +16,22 @@ type evalResult struct {
 	CorrectRefusals  int `json:"correct_refusals"`   // unanswerable questions refused
 	FalseRefusals    int `json:"false_refusals"`     // answerable questions refused
 	FirstCitationHit int `json:"first_citation_hit"` // answerable questions whose first citation is right
+	// Answers measures the answers themselves (--answers).
+	Answers *answer.AnswerReport `json:"answers,omitempty"`
 }
 
 func runEval(ctx context.Context, e *env, args []string) error {
 	fs := e.flags("eval")
 	region := fs.String("region", "", "asker region for every question (default: none)")
 	asJSON := fs.Bool("json", false, "print JSON")
+	answers := fs.Bool("answers", false, "measure the answers too: refused, hedged, gold span in the answer, length (see answer.AnswerReport)")
+	misses := fs.Bool("misses", false, "with --answers, print the questions whose answer lacks the gold span")
 	pos, err := parseArgs(fs, args)
 	if err != nil {
 		return err
 	}
 	if len(pos) != 1 {
-		return usageError("usage: policybot eval FILE.jsonl [--region R] [--json]")
+		return usageError("usage: policybot eval FILE.jsonl [--region R] [--answers [--misses]] [--json]")
 	}
 	qs, err := retrieval.LoadEval(pos[0])
 	if err != nil {
@@ -42,6 +47,13 @@ func runEval(ctx context.Context, e *env, args []string) error {
 		return err
 	}
 	res := evalResult{EvalReport: rep}
+	if *answers {
+		ar, err := answer.EvaluateAnswers(ctx, s.answers, qs, *region)
+		if err != nil {
+			return err
+		}
+		res.Answers = &ar
+	}
 	for _, q := range qs {
 		ans, err := s.answers.Ask(ctx, answer.Request{Region: *region, Question: q.Q})
 		if err != nil {
@@ -62,5 +74,22 @@ func runEval(ctx context.Context, e *env, args []string) error {
 	fmt.Fprint(e.stdout, rep.String())
 	fmt.Fprintf(e.stdout, "answers: first citation right %d/%d, answerable refused %d/%d, unanswerable refused %d/%d\n",
 		res.FirstCitationHit, rep.Answerable, res.FalseRefusals, rep.Answerable, res.CorrectRefusals, rep.Unanswerable)
+	if res.Answers != nil {
+		fmt.Fprint(e.stdout, res.Answers.String())
+		if *misses {
+			for _, m := range res.Answers.Misses {
+				fmt.Fprintf(e.stdout, "  %s: %s [gold %s]\n    %s\n", m.Kind, m.Q, clipRunes(m.Gold, 30),
+					strings.ReplaceAll(clipRunes(m.Answer, 160), "\n", " "))
+			}
+		}
+	}
 	return nil
+}
+
+func clipRunes(s string, n int) string {
+	r := []rune(s)
+	if len(r) <= n {
+		return s
+	}
+	return string(r[:n]) + "…"
 }
