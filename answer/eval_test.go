@@ -11,7 +11,9 @@ import (
 
 type scriptedAsker map[string]Answer
 
-func (s scriptedAsker) Ask(_ context.Context, req Request) (Answer, error) { return s[req.Question], nil }
+func (s scriptedAsker) Ask(_ context.Context, req Request) (Answer, error) {
+	return s[req.Question], nil
+}
 
 func TestEvaluateAnswers(t *testing.T) {
 	qs := []retrieval.EvalQuestion{
