@@ -93,7 +93,7 @@ func EvaluateAnswers(ctx context.Context, a Asker, qs []retrieval.EvalQuestion, 
 		default:
 			rep.Answered++
 		}
-		if ContainsGold(ans.Answer, q.Gold) {
+		if ContainsGold(ans.Answer, q.Gold) || goldAfterHeading(ans, q.Gold) {
 			rep.GoldInAnswer++
 		} else if ans.Confidence == ConfidenceLow {
 			miss("hedged-without-gold")
@@ -128,6 +128,28 @@ func ContainsGold(answer string, gold []string) bool {
 			return unicode.IsDigit(r) || strings.ContainsRune("一二三四五六七八九十第条", r)
 		}); rest != g && utf8.RuneCountInString(rest) >= 4 && strings.Contains(text, rest) {
 			return true
+		}
+	}
+	return false
+}
+
+// goldAfterHeading reports whether a gold span that runs from a cited
+// clause's label and heading into its text (the eval sets compare a clause
+// as label + heading + text) is in the answer: the heading in the citation
+// line, the rest in the quote.
+func goldAfterHeading(ans Answer, gold []string) bool {
+	text := squash(ans.Answer)
+	for _, c := range ans.Citations {
+		for _, head := range []string{squash(c.Clause.Label + c.Clause.Title), squash(c.Clause.Title)} {
+			if head == "" {
+				continue
+			}
+			for _, g := range gold {
+				g = squash(g)
+				if rest, ok := strings.CutPrefix(g, head); ok && utf8.RuneCountInString(rest) >= 4 && strings.Contains(text, rest) {
+					return true
+				}
+			}
 		}
 	}
 	return false

@@ -184,3 +184,33 @@ func agencyAnswer(cited []retrieval.Hit) string {
 	}
 	return strings.Join(parts, "\n\n")
 }
+
+// Small talk: greetings and thanks get a short reply of their own, never a
+// policy clause (在吗 once matched a clause about 存在问题).
+var (
+	greetings = []string{"你好", "您好", "在吗", "在不在", "有人吗", "早上好", "上午好", "中午好", "下午好", "晚上好", "哈喽", "嗨", "hello", "hi"}
+	thanks    = []string{"谢谢", "感谢", "多谢", "好的", "知道了", "明白了", "再见", "拜拜", "哈哈", "嗯嗯", "嗯", "ok"}
+)
+
+const (
+	greetingReply = "您好，我是惠企政策咨询助手。请直接告诉我您想了解的政策问题，例如：“小微企业续贷有什么支持政策？”"
+	thanksReply   = "不客气！还有其他政策问题，随时可以问我。"
+)
+
+// smallTalk returns the reply to a message that is only a greeting or thanks, "" otherwise.
+func smallTalk(q string) string {
+	s := strings.ToLower(stripPunct(q))
+	for _, set := range []struct {
+		words []string
+		reply string
+	}{{greetings, greetingReply}, {thanks, thanksReply}} {
+		rest := s
+		for _, w := range set.words {
+			rest = strings.ReplaceAll(rest, w, "")
+		}
+		if rest != s && utf8.RuneCountInString(rest) <= 2 {
+			return set.reply
+		}
+	}
+	return ""
+}

@@ -36,15 +36,22 @@ var (
 // Defaults applied by New to zero Config fields.
 const (
 	DefaultBudget = 3500 * time.Millisecond
-	// DefaultMinScore and DefaultLowScore were measured with the local
-	// embedder over seeds + shared/corpus on dev, external-dev and
-	// retrieval/testdata/validation (95 answerable, 6 unanswerable questions):
-	// the unanswerable ones top out at 0.02–0.26 (out-of-corpus topics share
-	// generic words such as 办理 with the corpus), the right answers start at
-	// 0.33. Below MinScore the question is refused; below LowScore it is
-	// answered but logged for the admins.
-	DefaultMinScore = 0.30
-	DefaultLowScore = 0.40
+	// The evidence an answer needs. A question is refused when its best
+	// hit covers less than MinCoverage of the question's concepts
+	// (retrieval.Hit.Coverage: what the clause is about, per question,
+	// whatever the corpus size) or scores below MinScore; it is answered
+	// with a hedge ("未找到完全对应的条款…", confidence low) below
+	// HedgeCoverage or LowScore. Measured with the local embedder over
+	// seeds + shared/corpus on dev, external-dev, validation (95 answerable)
+	// and answer/testdata/out-of-scope (45): the fixed score cut-off of
+	// 0.30 alone answered 8 of the 45 out-of-scope questions (快速减肥 on a
+	// clause about 快速预审, 汇率, 快递); coverage below 0.28 holds 40 of
+	// them and 4 of the 95 answerable ones, whose right clause is mostly not
+	// in the top three anyway.
+	DefaultMinScore      = 0.25
+	DefaultLowScore      = 0.35
+	DefaultMinCoverage   = 0.28
+	DefaultHedgeCoverage = 0.40
 	DefaultRelated  = 0.85
 	DefaultK        = 10
 	// SessionTTL is how long a conversation is remembered after its last question.
@@ -65,8 +72,12 @@ type Config struct {
 	Budget time.Duration
 	// MinScore: when the best hit scores below it, the question is refused.
 	MinScore float64
-	// LowScore: answers whose best hit scores below it are recorded as low-confidence.
+	// LowScore: answers whose best hit scores below it are hedged and
+	// recorded as low-confidence.
 	LowScore float64
+	// MinCoverage and HedgeCoverage are the same for the best hit's coverage
+	// of the question's concepts (retrieval.Hit.Coverage).
+	MinCoverage, HedgeCoverage float64
 	// Related: a further document is cited only when its hit scores at least
 	// Related times the best hit's score.
 	Related float64
@@ -102,6 +113,12 @@ func New(cfg Config) *Service {
 	}
 	if cfg.LowScore < cfg.MinScore {
 		cfg.LowScore = max(DefaultLowScore, cfg.MinScore)
+	}
+	if cfg.MinCoverage <= 0 {
+		cfg.MinCoverage = DefaultMinCoverage
+	}
+	if cfg.HedgeCoverage < cfg.MinCoverage {
+		cfg.HedgeCoverage = max(DefaultHedgeCoverage, cfg.MinCoverage)
 	}
 	if cfg.Related <= 0 || cfg.Related > 1 {
 		cfg.Related = DefaultRelated
@@ -197,6 +214,9 @@ type turn struct {
 }
 
 func (t *turn) run(ctx context.Context) (Answer, error) {
+	if reply := smallTalk(t.question); reply != "" {
+		return Answer{Answer: reply}, nil
+	}
 	kind := classify(t.question)
 	if kind != followNone {
 		return t.followUp(ctx, kind), nil
@@ -216,18 +236,19 @@ func (t *turn) answer(ctx context.Context, query, topic string) (Answer, error) 
 	if err != nil {
 		return Answer{}, fmt.Errorf("answer: search: %w", err)
 	}
-	best, bestDoc := 0.0, ""
+	best, coverage, bestDoc := 0.0, 0.0, ""
 	if len(hits) > 0 {
-		best, bestDoc = hits[0].Score, hits[0].Document.ID
+		best, coverage, bestDoc = hits[0].Score, hits[0].Coverage, hits[0].Document.ID
 	}
 	*t.sess = session{Question: query, Topic: topic, Region: t.region, Hits: hits}
 
-	if !hasContent(query) || len(hits) == 0 || best < s.cfg.MinScore {
+	if !hasContent(query) || len(hits) == 0 || best < s.cfg.MinScore || coverage < s.cfg.MinCoverage {
 		s.record(ctx, t.question, t.region, best, bestDoc, true)
 		t.sess.Hits = nil
 		return Answer{Answered: false, Answer: refusal}, nil
 	}
-	recorded := best < s.cfg.LowScore
+	hedged := best < s.cfg.LowScore || coverage < s.cfg.HedgeCoverage
+	recorded := hedged
 	if recorded {
 		s.record(ctx, t.question, t.region, best, bestDoc, false)
 	}
@@ -251,7 +272,12 @@ func (t *turn) answer(ctx context.Context, query, topic string) (Answer, error) 
 	case extractive: // an LLM writes its own opening
 		opening = lead(cited)
 	}
-	return Answer{Answered: true, Answer: compose(opening, body, cited), Citations: cited}, nil
+	confidence := ConfidenceHigh
+	if hedged {
+		confidence = ConfidenceLow
+		opening = strings.TrimSpace(leadHedge + opening)
+	}
+	return Answer{Answered: true, Confidence: confidence, Answer: compose(opening, body, cited), Citations: cited}, nil
 }
 
 // searchRequest is the search for query on the turn's region, day and status filter.

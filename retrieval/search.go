@@ -610,6 +610,7 @@ type conceptScorer struct {
 
 type scoredConcept struct {
 	weight float64
+	known  float64 // the share of the concept's IDF in terms some clause has
 	forms  []termSet // the concept's own terms first, then each synonym's
 }
 
@@ -667,13 +668,21 @@ func newConceptScorer(cs []segment.Concept, st Stats, tc *termCounter) *conceptS
 		w := sum / float64(len(c.Terms)) * math.Pow(float64(len(c.Terms)), conceptLenExp)
 		sc.ideal += w
 		own, ok := newTermSet(c.Terms, 1, st, tc)
+		// The share of the concept's IDF in terms no clause has: what no
+		// clause can cover (减肥 of 快速减肥), for coverage.
+		var unseen float64
+		for _, t := range c.Terms {
+			if st.DF[t] == 0 {
+				unseen += BM25IDF(st.Clauses, 0)
+			}
+		}
 		if !ok {
 			// No clause has any of its terms: the question asks about
 			// something the corpus does not mention, which counts against
 			// every clause alike.
 			continue
 		}
-		k := scoredConcept{weight: w, forms: []termSet{own}}
+		k := scoredConcept{weight: w, forms: []termSet{own}, known: 1 - unseen/(sum+1e-12)}
 		for _, syn := range c.Synonyms {
 			if ts, ok := newTermSet(syn, segment.SynonymWeight, st, tc); ok {
 				k.forms = append(k.forms, ts)
@@ -788,7 +797,7 @@ func (sc *conceptScorer) coverage(tc *termCounter) float64 {
 			}
 			best = max(best, f.factor*cov)
 		}
-		sum += c.weight * best
+		sum += c.weight * best * c.known
 	}
 	return min(sum/sc.ideal, 1)
 }

@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime/pprof"
+	"strings"
 	"time"
 
 	"policybot/answer"
@@ -127,20 +128,11 @@ func benchReal(ctx context.Context, e *env, args []string) error {
 		line := fmt.Sprintf("%-20s region %-6q answerable %3d: hit@1 %.3f hit@3 %.3f MRR@10 %.3f",
 			set.file, set.region, rep.Answerable, rep.Hit1, rep.Hit3, rep.MRR10)
 		if *answers {
-			var refused, unansweredOK int
-			for _, q := range qs {
-				ans, err := s.answers.Ask(ctx, answer.Request{Region: set.region, Question: q.Q})
-				if err != nil {
-					return err
-				}
-				switch {
-				case len(q.Gold) > 0 && !ans.Answered:
-					refused++
-				case len(q.Gold) == 0 && !ans.Answered:
-					unansweredOK++
-				}
+			ar, err := answer.EvaluateAnswers(ctx, s.answers, qs, set.region)
+			if err != nil {
+				return err
 			}
-			line += fmt.Sprintf("; answerable refused %d, unanswerable refused %d/%d", refused, unansweredOK, rep.Unanswerable)
+			line += "\n" + strings.TrimRight(ar.String(), "\n")
 		}
 		fmt.Fprintln(e.stdout, line)
 		if *misses {
