@@ -140,13 +140,20 @@ func ContainsGold(answer string, gold []string) bool {
 func goldAfterHeading(ans Answer, gold []string) bool {
 	text := squash(ans.Answer)
 	for _, c := range ans.Citations {
-		for _, head := range []string{squash(c.Clause.Label + c.Clause.Title), squash(c.Clause.Title)} {
-			if head == "" {
-				continue
-			}
-			for _, g := range gold {
-				g = squash(g)
-				if rest, ok := strings.CutPrefix(g, head); ok && utf8.RuneCountInString(rest) >= 4 && strings.Contains(text, rest) {
+		head := squash(c.Clause.Label + c.Clause.Title)
+		if head == "" {
+			continue
+		}
+		for _, g := range gold {
+			g = squash(g)
+			// The span may start anywhere in the heading: its part in
+			// the heading must end it, the rest must be quoted.
+			for k := range g {
+				if k == 0 {
+					continue
+				}
+				rest := g[k:]
+				if strings.HasSuffix(head, g[:k]) && utf8.RuneCountInString(rest) >= 4 && strings.Contains(text, rest) {
 					return true
 				}
 			}

@@ -3,20 +3,17 @@ package answer
 import (
 	"context"
 	"math"
+	"regexp"
 	"slices"
 	"sort"
 	"strconv"
 	"strings"
 	"unicode/utf8"
 
+	"policybot/policy"
 	"policybot/retrieval"
 	"policybot/segment"
 )
-
-// maxClauseRunes caps the sentences quoted from one clause: enough for the
-// answering sentences, short enough for a chat bubble (the whole clause is a
-// "原文" follow-up away).
-const maxClauseRunes = 300
 
 // sentenceShare is the share of the best sentence's overlap another
 // sentence needs to be quoted, and another clause to be cited.
@@ -39,15 +36,28 @@ var _ Generator = Extractive{}
 // it returns an empty Draft.
 func (Extractive) Generate(_ context.Context, question string, hits []retrieval.Hit) (Draft, error) {
 	terms := segment.Query(question)
+	list := reAsksList.MatchString(question)
 	var d Draft
 	var paras []string
 	first := 0.0
+	covered := map[string]bool{}
 	for i, h := range hits {
-		quote, best := quoteClause(h, terms)
+		limit := firstQuoteRunes
+		if i > 0 {
+			limit = furtherQuoteRunes
+		}
+		quote, best := quoteClause(h, terms, question, limit)
 		if i == 0 {
 			first = best
-		} else if quote == "" || best == 0 || best < sentenceShare*first && !siblingOfCited(h, hits, d.Cited) {
+		} else if quote == "" || best == 0 || best < sentenceShare*first && !siblingOfCited(h, hits, d.Cited) ||
+			!list && !adds(quote, terms, covered) {
+			// A further clause is cited when it answers as well and
+			// adds: the question asks for several measures, or the
+			// clause states what the cited ones leave out.
 			continue
+		}
+		for _, t := range segment.Terms(quote) {
+			covered[t] = true
 		}
 		d.Cited = append(d.Cited, i)
 		if quote != "" { // a clause of only a title is still cited
@@ -56,6 +66,28 @@ func (Extractive) Generate(_ context.Context, question string, hits []retrieval.
 	}
 	d.Text = strings.Join(paras, "\n\n")
 	return d, nil
+}
+
+// Quote lengths, in runes: the first clause's answer, and what a further
+// clause adds (the whole clause is a "原文" follow-up or the /a/ page away).
+const (
+	firstQuoteRunes   = 180
+	furtherQuoteRunes = 100
+)
+
+// adds reports whether quote holds one of the question's own terms that
+// the quotes so far lack.
+func adds(quote string, terms []segment.Term, covered map[string]bool) bool {
+	in := map[string]bool{}
+	for _, t := range segment.Terms(quote) {
+		in[t] = true
+	}
+	for _, t := range terms {
+		if t.Weight >= 1 && in[t.Text] && !covered[t.Text] {
+			return true
+		}
+	}
+	return false
 }
 
 // siblingOfCited reports whether h is in the same section of the same
@@ -72,51 +104,58 @@ func siblingOfCited(h retrieval.Hit, hits []retrieval.Hit, cited []int) bool {
 }
 
 // quoteClause returns the clause's sentences that answer the question, in
-// order and within maxClauseRunes, and the best sentence's overlap with the
+// order and within limit runes, and the best sentence's overlap with the
 // question; when no sentence shares a term (a purely semantic hit) it
-// returns the clause's opening and 0.
-func quoteClause(h retrieval.Hit, terms []segment.Term) (string, float64) {
-	sents := sentences(h.Clause.Text)
+// returns the clause's opening and 0. A sentence that carries what the
+// question asks for — a number for 多少/几天/税率, the body for 找谁 — wins
+// over one that only repeats the question's words, and a lead-in
+// (…下列条件：) brings its list items along.
+func quoteClause(h retrieval.Hit, terms []segment.Term, question string, limit int) (string, float64) {
+	units := quoteUnits(h.Clause.Text)
 	// The title often opens the text ("加强信贷支持。…"): the citation names it already.
-	if len(sents) > 1 && strings.TrimRight(sents[0], "。；;！？!? ") == strings.TrimSpace(h.Clause.Title) {
-		sents = sents[1:]
+	if len(units) > 1 && strings.TrimRight(units[0], "。；;！？!? ") == strings.TrimSpace(h.Clause.Title) {
+		units = units[1:]
 	}
-	if len(sents) == 0 {
+	if len(units) == 0 {
 		return "", 0
 	}
-	type scored struct {
-		i     int
-		score float64
-	}
-	// has[i][j]: sentence i has question term j; df[j]: how many sentences do.
+	want := askedFor(question)
+	// has[i][j]: unit i has question term j; df[j]: how many units do.
 	qidx := make(map[string]int, len(terms))
 	for j, t := range terms {
 		if _, ok := qidx[t.Text]; !ok {
 			qidx[t.Text] = j
 		}
 	}
-	has := make([][]bool, len(sents))
+	has := make([][]bool, len(units))
 	df := make([]int, len(terms))
-	for i, s := range sents {
+	for i, u := range units {
 		has[i] = make([]bool, len(terms))
-		for _, t := range segment.Terms(s) {
+		for _, t := range segment.Terms(u) {
 			if j, ok := qidx[t]; ok && !has[i][j] {
 				has[i][j] = true
 				df[j]++
 			}
 		}
 	}
-	// Within the clause, a term every sentence shares (企业) tells the
-	// sentences apart less than one only the answering sentence has (续贷).
+	type scored struct {
+		i     int
+		score float64
+	}
+	// Within the clause, a term every unit shares (企业) tells the units
+	// apart less than one only the answering unit has (续贷).
 	var all []scored
 	top, best := 0.0, 0.0
-	for i := range sents {
+	for i, u := range units {
 		sc, raw := 0.0, 0.0
 		for j, t := range terms {
 			if has[i][j] {
 				raw += t.Weight
-				sc += t.Weight * math.Log(1+float64(len(sents))/float64(df[j]))
+				sc += t.Weight * math.Log(1+float64(len(units))/float64(df[j]))
 			}
+		}
+		if want != nil && sc > 0 && want.MatchString(u) {
+			sc *= askedForBonus
 		}
 		all = append(all, scored{i, sc})
 		top, best = max(top, sc), max(best, raw)
@@ -127,38 +166,185 @@ func quoteClause(h retrieval.Hit, terms []segment.Term) (string, float64) {
 			ranked = append(ranked, r)
 		}
 	}
+	// "如何做好受影响企业和个人金融服务？" asked of the clause headed
+	// 做好受影响企业和个人金融服务: the heading is the question, the whole
+	// clause its answer, quoted from the top.
+	if reAsksHow.MatchString(question) && headingAnswers(h.Clause, terms) {
+		ranked = nil
+	}
 	matched := len(ranked) > 0
 	if !matched {
-		ranked = make([]scored, len(sents))
-		for i := range sents {
+		ranked = make([]scored, len(units))
+		for i := range units {
 			ranked[i] = scored{i, 0}
 		}
 	}
-	// Best sentences first until the cap; the first always fits (cut if longer).
+	// Best units first until the limit; the first always fits (cut if longer).
 	sort.SliceStable(ranked, func(a, b int) bool { return ranked[a].score > ranked[b].score })
-	var keep []int
+	keep := map[int]bool{}
 	total := 0
+	add := func(i int) bool {
+		n := utf8.RuneCountInString(units[i])
+		if keep[i] {
+			return true
+		}
+		if len(keep) > 0 && total+n > limit {
+			return false
+		}
+		keep[i] = true
+		total += n
+		return true
+	}
 	for _, r := range ranked {
-		n := utf8.RuneCountInString(sents[r.i])
-		if len(keep) > 0 && total+n > maxClauseRunes {
+		if !add(r.i) {
 			if matched {
-				continue // a shorter, lower-scored sentence may still fit
+				continue // a shorter, lower-scored unit may still fit
 			}
 			break // the opening must stay contiguous
 		}
-		keep = append(keep, r.i)
-		total += n
+		// A lead-in ("应当符合下列条件：") is nothing without its items,
+		// and an item is read under its lead-in.
+		for j := r.i; j+1 < len(units) && (leadsIn(units[j]) || keep[j] && isListItem(units[j+1]) && leadsInBefore(units, j+1)); j++ {
+			if !add(j + 1) {
+				break
+			}
+		}
+		if isListItem(units[r.i]) {
+			for k := r.i - 1; k >= 0 && (isListItem(units[k]) || leadsIn(units[k])); k-- {
+				if leadsIn(units[k]) {
+					add(k)
+					break
+				}
+			}
+		}
 	}
-	sort.Ints(keep)
+	idx := make([]int, 0, len(keep))
+	for i := range keep {
+		idx = append(idx, i)
+	}
+	sort.Ints(idx)
 	var b strings.Builder
-	for _, i := range keep {
-		b.WriteString(sents[i])
+	for _, i := range idx {
+		b.WriteString(units[i])
 	}
-	return truncate(b.String(), maxClauseRunes), best
+	return truncate(b.String(), limit), best
 }
 
-// sentences splits text after each 。；！？!?; keeping the delimiter, and at
-// line breaks; blank pieces are dropped.
+// askedForBonus is what a unit carrying the kind of fact asked for counts
+// over one that does not.
+const askedForBonus = 1.5
+
+var (
+	// Questions asking for a quantity, and the units that state one.
+	reAsksQuantity = regexp.MustCompile(`多少|几[天日个月年次成项]|多久|多长|多大|多高|比例|税率|征收率|费率|利率|期限|时限|标准|金额|上限|最高|最长|最多|额度|幅度|几倍`)
+	reQuantity     = regexp.MustCompile(`[0-9０-９]+|百分之|[一二三四五六七八九十两半]+(个|日|天|月|年|倍|成|万|千|百)`)
+	// Questions asking who handles something, and the units that name a body.
+	reAsksBody = regexp.MustCompile(`找谁|哪个部门|哪些部门|什么部门|哪个单位|哪里办|去哪|向谁|谁负责|由谁`)
+	reBody     = regexp.MustCompile(`负责|部门|机关|单位|局|委|中心|办公室`)
+	// Questions asking for a list.
+	reAsksList = regexp.MustCompile(`(哪些|什么|哪几[项条个])(措施|政策|支持|优惠|补贴|扶持|办法|举措|帮扶)|还有哪些|有哪些`)
+)
+
+// reAsksHow: questions asking what is done about a matter, which a
+// clause headed by that matter answers as a whole.
+var reAsksHow = regexp.MustCompile(`如何|怎么|怎样|什么办法|采取了?哪些|有何|有什么|哪些措施|什么措施|什么政策`)
+
+// headingAnswers reports whether the clause's heading (title and last path
+// element) holds most of the question's own terms.
+func headingAnswers(c policy.Clause, terms []segment.Term) bool {
+	head := c.Title
+	if len(c.Path) > 0 {
+		head += " " + c.Path[len(c.Path)-1]
+	}
+	in := map[string]bool{}
+	for _, t := range segment.Terms(head) {
+		in[t] = true
+	}
+	var all, got float64
+	for _, t := range terms {
+		if t.Weight < 1 {
+			continue
+		}
+		all++
+		if in[t.Text] {
+			got++
+		}
+	}
+	return all > 0 && got/all >= headingShare
+}
+
+// headingShare is the share of the question's terms a heading must hold to answer it.
+const headingShare = 0.5
+
+// askedFor is the pattern of the units that carry what q asks for, nil when
+// it asks for nothing in particular.
+func askedFor(q string) *regexp.Regexp {
+	switch {
+	case reAsksQuantity.MatchString(q):
+		return reQuantity
+	case reAsksBody.MatchString(q):
+		return reBody
+	}
+	return nil
+}
+
+// leadsIn reports whether a unit introduces what follows (…下列条件：).
+func leadsIn(u string) bool {
+	u = strings.TrimSpace(u)
+	return strings.HasSuffix(u, "：") || strings.HasSuffix(u, ":")
+}
+
+// leadsInBefore reports whether the list item at j follows a lead-in, directly or after other items.
+func leadsInBefore(units []string, j int) bool {
+	for k := j - 1; k >= 0; k-- {
+		if leadsIn(units[k]) {
+			return true
+		}
+		if !isListItem(units[k]) {
+			return false
+		}
+	}
+	return false
+}
+
+var reListItem = regexp.MustCompile(`^\s*([（(][一二三四五六七八九十0-9]+[）)]|[0-9]+[.．、]|[一二三四五六七八九十]+、)`)
+
+func isListItem(u string) bool { return reListItem.MatchString(u) }
+
+// maxUnitRunes: a sentence longer than this is quoted by its parts (split
+// at ；), so the part holding the answer is not lost to the cap.
+const maxUnitRunes = 120
+
+// quoteUnits splits a clause's text into the units an answer quotes:
+// sentences (ending at 。！？), the lines of a list, and the ；-parts of an
+// overlong sentence. A line break inside a sentence (a hard-wrapped source
+// file) does not split it.
+func quoteUnits(text string) []string {
+	var out []string
+	for _, s := range sentences(text) {
+		if utf8.RuneCountInString(s) <= maxUnitRunes || !strings.ContainsAny(s, "；;") {
+			out = append(out, s)
+			continue
+		}
+		var b strings.Builder
+		for _, r := range s {
+			b.WriteRune(r)
+			if r == '；' || r == ';' {
+				out = append(out, b.String())
+				b.Reset()
+			}
+		}
+		if rest := strings.TrimSpace(b.String()); rest != "" {
+			out = append(out, rest)
+		}
+	}
+	return out
+}
+
+// sentences splits text after each 。！？!? (keeping the delimiter), and at
+// a line break that ends a sentence, a lead-in (：) or a ；-item, or starts
+// a list item; a line break elsewhere is a hard wrap and joins the lines.
+// Blank pieces are dropped.
 func sentences(text string) []string {
 	var out []string
 	var b strings.Builder
@@ -168,18 +354,32 @@ func sentences(text string) []string {
 		}
 		b.Reset()
 	}
-	for _, r := range text {
-		if r == '\n' || r == '\r' {
-			flush()
-			continue
+	lines := strings.Split(strings.ReplaceAll(text, "\r", ""), "\n")
+	for li, line := range lines {
+		line = strings.TrimSpace(line)
+		if li > 0 && b.Len() > 0 {
+			prev := strings.TrimSpace(b.String())
+			if strings.ContainsAny(lastRune(prev), "。！？!?；;：:") || isListItem(line) || line == "" {
+				flush()
+			}
 		}
-		b.WriteRune(r)
-		if strings.ContainsRune("。；！？!?;", r) {
-			flush()
+		for _, r := range line {
+			b.WriteRune(r)
+			if strings.ContainsRune("。！？!?", r) {
+				flush()
+			}
 		}
 	}
 	flush()
 	return out
+}
+
+func lastRune(s string) string {
+	r, _ := utf8.DecodeLastRuneInString(s)
+	if r == utf8.RuneError {
+		return ""
+	}
+	return string(r)
 }
 
 // truncate cuts s to n runes, marking the cut.

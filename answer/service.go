@@ -275,7 +275,14 @@ func (t *turn) answer(ctx context.Context, query, topic string) (Answer, error) 
 	confidence := ConfidenceHigh
 	if hedged {
 		confidence = ConfidenceLow
-		opening = strings.TrimSpace(leadHedge + opening)
+		switch {
+		case notice != "":
+			opening = leadHedge + opening
+		case extractive:
+			opening = leadHedge + "以下规定可能相关："
+		default:
+			opening = leadHedge
+		}
 	}
 	return Answer{Answered: true, Confidence: confidence, Answer: compose(opening, body, cited), Citations: cited}, nil
 }

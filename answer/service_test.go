@@ -42,15 +42,18 @@ func TestAskCitations(t *testing.T) {
 		name string
 		hits []retrieval.Hit
 		want []string // clause IDs cited, in order
+		q    string
 	}{
-		{"one per document, national after own region", []retrieval.Hit{credit, finance, national}, []string{"tj/6", "gov/3"}},
-		{"other region left out when own region answers", []retrieval.Hit{credit, other, national}, []string{"tj/6", "gov/3"}},
-		{"far hits left out", []retrieval.Hit{credit, {Score: 0.4, Document: natDoc, Clause: national.Clause}}, []string{"tj/6"}},
+		{"one per document, national after own region", []retrieval.Hit{credit, finance, national}, []string{"tj/6", "gov/3"}, "小微企业续贷有哪些支持政策"},
+		{"other region left out when own region answers", []retrieval.Hit{credit, other, national}, []string{"tj/6", "gov/3"}, "小微企业续贷有哪些支持政策"},
+		{"far hits left out", []retrieval.Hit{credit, {Score: 0.4, Document: natDoc, Clause: national.Clause}}, []string{"tj/6"}, "小微企业续贷有哪些支持政策"},
+		// One measure asked for: a second clause saying the same adds nothing.
+		{"a second clause only when it adds", []retrieval.Hit{credit, finance, national}, []string{"tj/6"}, "小微企业续贷怎么办"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			svc, _ := newTestService(&fakeSearcher{hits: fixed(tt.hits...)}, nil)
-			ans := mustAsk(t, svc, "", "小微企业续贷怎么办")
+			ans := mustAsk(t, svc, "", tt.q)
 			var got []string
 			for _, c := range ans.Citations {
 				got = append(got, c.Clause.ID)
@@ -148,7 +151,7 @@ func TestFollowUps(t *testing.T) {
 		steps []step
 	}{
 		{"more then none left", hits, []step{
-			{q: "小微企业续贷怎么办", wantAnswered: true, wantCited: []string{"tj/6", "gov/3"}},
+			{q: "小微企业续贷有哪些支持政策", wantAnswered: true, wantCited: []string{"tj/6", "gov/3"}},
 			{q: "还有别的吗？", wantAnswered: true, want: []string{leadMore, "（五）创新金融服务模式"}, wantCited: []string{"tj/7"}},
 			{q: "还有吗", wantAnswered: false, want: []string{noMore}},
 		}},

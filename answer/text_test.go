@@ -157,8 +157,10 @@ func TestMentions(t *testing.T) {
 }
 
 func TestSentences(t *testing.T) {
-	got := sentences("甲。乙；丙!丁?\n戊；己")
-	want := []string{"甲。", "乙；", "丙!", "丁?", "戊；", "己"}
+	// ；does not end a sentence; a line break does only after a sentence,
+	// a lead-in or an item, or before a list item (else it is a hard wrap).
+	got := sentences("甲。乙；丙!丁?\n戊；己。\n应当符合下列条件：\n（一）硬\n换行的条件；\n（二）另一条。")
+	want := []string{"甲。", "乙；丙!", "丁?", "戊；己。", "应当符合下列条件：", "（一）硬换行的条件；", "（二）另一条。"}
 	if strings.Join(got, "|") != strings.Join(want, "|") {
 		t.Errorf("sentences = %q, want %q", got, want)
 	}
@@ -174,6 +176,11 @@ func TestExtractive(t *testing.T) {
 	sibling := finance
 	sibling.Clause.Path = []string{"二、加大融资支持力度", "（五）办理时间"}
 	sibling.Clause.Text = "办理时间：企业自即日起至年底前申请。"
+	pay := credit
+	pay.Clause.Text = "机关、事业单位从中小企业采购货物、工程、服务，应当自货物、工程、服务交付之日起30日内支付款项；合同另有约定的，付款期限最长不得超过60日。" +
+		"大型企业从中小企业采购货物、工程、服务，应当按照行业规范、交易习惯合理约定付款期限并及时支付款项。"
+	conditions := credit
+	conditions.Clause.Text = "企业享受本条优惠，应当符合下列条件：\n（一）从事国家非限制和禁止行业；\n（二）年度应纳税所得额不超过300万元；\n（三）从业人数不超过300人。"
 	elsewhere := sibling
 	elsewhere.Clause.Path = []string{"三、其他", "（一）办理时间"}
 	tests := []struct {
@@ -190,8 +197,14 @@ func TestExtractive(t *testing.T) {
 			[]string{"无还本续贷业务", "津心融"}, nil, []int{0}},
 		{"unmatched further clause left out", "小微企业续贷怎么办", []retrieval.Hit{credit, finance},
 			[]string{"无还本续贷"}, []string{"动产融资"}, []int{0}},
-		{"matched further clause cited", "小微企业续贷怎么办", []retrieval.Hit{credit, national},
+		{"matched further clause cited when several are asked for", "小微企业续贷有哪些支持", []retrieval.Hit{credit, national},
 			[]string{"无还本续贷", "[1]", "展期", "[2]"}, nil, []int{0, 1}},
+		{"a further clause saying the same left out", "小微企业续贷怎么办", []retrieval.Hit{credit, national},
+			[]string{"无还本续贷"}, []string{"展期"}, []int{0}},
+		{"the number asked for first", "付款期限最长多少日", []retrieval.Hit{pay},
+			[]string{"最长不得超过60日"}, nil, []int{0}},
+		{"a lead-in brings its items", "享受优惠需要符合哪些条件", []retrieval.Hit{conditions},
+			[]string{"下列条件：", "（一）", "（二）", "（三）"}, nil, []int{0}},
 		{"weak sibling of a cited clause cited", "小微企业续贷的办理时间", []retrieval.Hit{sectioned, sibling},
 			[]string{"无还本续贷", "[1]", "自即日起至年底前", "[2]"}, nil, []int{0, 1}},
 		{"weak clause of another section left out", "小微企业续贷的办理时间", []retrieval.Hit{sectioned, elsewhere},
@@ -225,8 +238,8 @@ func TestExtractive(t *testing.T) {
 	}
 	t.Run("long clause capped", func(t *testing.T) {
 		d, _ := Extractive{}.Generate(context.Background(), "小微企业续贷", []retrieval.Hit{long})
-		if n := utf8.RuneCountInString(d.Text); n > maxClauseRunes+5 {
-			t.Errorf("draft has %d runes, cap %d", n, maxClauseRunes)
+		if n := utf8.RuneCountInString(d.Text); n > firstQuoteRunes+furtherQuoteRunes+5 {
+			t.Errorf("draft has %d runes, cap %d", n, firstQuoteRunes+furtherQuoteRunes)
 		}
 	})
 }
