@@ -52,8 +52,8 @@ const (
 	DefaultLowScore      = 0.35
 	DefaultMinCoverage   = 0.28
 	DefaultHedgeCoverage = 0.40
-	DefaultRelated  = 0.85
-	DefaultK        = 10
+	DefaultRelated       = 0.85
+	DefaultK             = 10
 	// SessionTTL is how long a conversation is remembered after its last question.
 	SessionTTL = 30 * time.Minute
 	// maxCitations bounds the clauses one answer cites.

@@ -610,7 +610,7 @@ type conceptScorer struct {
 
 type scoredConcept struct {
 	weight float64
-	known  float64 // the share of the concept's IDF in terms some clause has
+	known  float64   // the share of the concept's IDF in terms some clause has
 	forms  []termSet // the concept's own terms first, then each synonym's
 }
 
