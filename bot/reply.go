@@ -6,6 +6,8 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"regexp"
+	"strconv"
 	"strings"
 	"unicode/utf8"
 
@@ -27,7 +29,55 @@ func (h *Handler) fit(ctx context.Context, a answer.Answer) string {
 		// Still answer: a shortened answer with its citations beats none.
 		h.log.Error("wechat publish answer", "err", err)
 	}
-	return shorten(text, link, maxReply)
+	return fitCitations(text, link, maxReply)
+}
+
+// fitCitations shortens an answer citing several clauses by whole
+// citations: the last citation goes with its quote and its 责任单位, so
+// every quote kept keeps its own source lines; what is left is shortened
+// by shorten.
+func fitCitations(text, link string, max int) string {
+	for len(text)+len("\n")+len(link) > max {
+		shorter, ok := dropLastCitation(text)
+		if !ok {
+			break
+		}
+		text = shorter
+	}
+	if len(text) <= max && link == "" {
+		return text
+	}
+	return shorten(text, link, max)
+}
+
+var reNumberedCite = regexp.MustCompile(`^\[(\d{1,2})\] 依据[：:]`)
+
+// dropLastCitation removes the highest-numbered citation block ([n] 依据：…
+// with its 责任单位 line) and the quotes marked [n]; false when the answer
+// has fewer than two numbered citations.
+func dropLastCitation(text string) (string, bool) {
+	paras := strings.Split(text, "\n\n")
+	last, count := 0, 0
+	for _, p := range paras {
+		if m := reNumberedCite.FindStringSubmatch(strings.TrimSpace(p)); m != nil {
+			n, _ := strconv.Atoi(m[1])
+			last = max(last, n)
+			count++
+		}
+	}
+	if count < 2 {
+		return text, false
+	}
+	marker := "[" + strconv.Itoa(last) + "]"
+	kept := paras[:0:0]
+	for _, p := range paras {
+		t := strings.TrimSpace(p)
+		if strings.HasPrefix(t, marker+" 依据") || strings.HasSuffix(t, marker) {
+			continue
+		}
+		kept = append(kept, p)
+	}
+	return strings.Join(kept, "\n\n"), true
 }
 
 // publish saves the whole answer under an unguessable id and returns the line linking to it.
@@ -109,6 +159,9 @@ func splitCitations(text string) (body string, cites []string) {
 }
 
 func isCitation(line string) bool {
+	if m := reNumberedCite.FindString(line); m != "" {
+		return true
+	}
 	for _, p := range []string{"依据：", "依据:", "责任单位：", "责任单位:"} {
 		if strings.HasPrefix(line, p) {
 			return true

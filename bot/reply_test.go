@@ -1,6 +1,7 @@
 package bot
 
 import (
+	"strconv"
 	"strings"
 	"testing"
 	"unicode/utf8"
@@ -56,5 +57,36 @@ func TestShortenAlwaysWithinLimit(t *testing.T) {
 func TestHashID(t *testing.T) {
 	if got := hashID("oUser"); len(got) != 12 || got == hashID("oUser2") || strings.Contains(got, "oUser") {
 		t.Fatalf("hashID = %q", got)
+	}
+}
+
+// TestFitCitations: a long answer citing three clauses loses whole
+// citations from the end — each quote kept keeps its own 依据 and 责任单位
+// lines, never another citation's.
+func TestFitCitations(t *testing.T) {
+	quote := func(n int) string { return strings.Repeat("第"+strconv.Itoa(n)+"条的内容很长。", 30) + "[" + strconv.Itoa(n) + "]" }
+	block := func(n int) string {
+		return "[" + strconv.Itoa(n) + "] 依据：《文件" + strconv.Itoa(n) + "》第" + strconv.Itoa(n) + "条\n责任单位：单位" + strconv.Itoa(n)
+	}
+	text := strings.Join([]string{"根据现行政策，相关规定如下：", quote(1), quote(2), quote(3), block(1), block(2), block(3)}, "\n\n")
+	const link = "完整回答：https://policy.example.cn/a/0123"
+	got := fitCitations(text, link, 2048)
+	if len(got) > 2048 {
+		t.Fatalf("%d bytes", len(got))
+	}
+	for _, want := range []string{"[1] 依据：《文件1》", "责任单位：单位1", "[2] 依据：《文件2》", "责任单位：单位2", link} {
+		if !strings.Contains(got, want) {
+			t.Errorf("reply lacks %q:\n%s", want, got)
+		}
+	}
+	for _, not := range []string{"第3条", "单位3", "[3]"} {
+		if strings.Contains(got, not) {
+			t.Errorf("reply keeps %q of the dropped citation:\n%s", not, got)
+		}
+	}
+	// Down to one citation, still too long: its quote is cut, its lines kept.
+	got = fitCitations(text, link, 700)
+	if len(got) > 700 || !strings.Contains(got, "[1] 依据：《文件1》") || !strings.Contains(got, "责任单位：单位1") || strings.Contains(got, "单位2") {
+		t.Errorf("one citation left:\n%s", got)
 	}
 }
