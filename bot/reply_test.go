@@ -64,7 +64,9 @@ func TestHashID(t *testing.T) {
 // citations from the end — each quote kept keeps its own 依据 and 责任单位
 // lines, never another citation's.
 func TestFitCitations(t *testing.T) {
-	quote := func(n int) string { return strings.Repeat("第"+strconv.Itoa(n)+"条的内容很长。", 30) + "[" + strconv.Itoa(n) + "]" }
+	quote := func(n int) string {
+		return strings.Repeat("第"+strconv.Itoa(n)+"条的内容很长。", 30) + "[" + strconv.Itoa(n) + "]"
+	}
 	block := func(n int) string {
 		return "[" + strconv.Itoa(n) + "] 依据：《文件" + strconv.Itoa(n) + "》第" + strconv.Itoa(n) + "条\n责任单位：单位" + strconv.Itoa(n)
 	}
