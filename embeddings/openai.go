@@ -8,6 +8,7 @@ import (
 	"math"
 	"math/rand/v2"
 	"net/http"
+	"policybot/internal/httplimit"
 	"strconv"
 	"strings"
 	"time"
@@ -76,6 +77,10 @@ type OpenAI struct {
 var _ Embedder = (*OpenAI)(nil)
 
 // NewOpenAI validates cfg and returns a client. It makes no network call.
+// maxEmbeddingsResponse bounds an embeddings response body: 64 texts of
+// 4,096 dimensions as JSON numbers are about 6 MiB.
+const maxEmbeddingsResponse = 32 << 20
+
 func NewOpenAI(cfg OpenAIConfig) (*OpenAI, error) {
 	if strings.TrimSpace(cfg.Model) == "" {
 		return nil, errors.New("embeddings: openai: model is required")
@@ -92,7 +97,9 @@ func NewOpenAI(cfg OpenAIConfig) (*OpenAI, error) {
 	}
 	// The per-call timeout is a context deadline set around each attempt, so
 	// that a timeout can be told apart from the caller's own cancellation.
-	oc.HTTPClient = &http.Client{}
+	// A response is bounded: a batch of vectors as JSON is a few MiB; an
+	// endpoint sending more is broken, and must not take the memory.
+	oc.HTTPClient = &http.Client{Transport: httplimit.Transport(nil, maxEmbeddingsResponse)}
 	e := &OpenAI{
 		client:         openai.NewClientWithConfig(oc),
 		model:          cfg.Model,

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"math"
 	"net/http"
 	"net/http/httptest"
@@ -402,5 +403,29 @@ func TestBackoff(t *testing.T) {
 		if d < upper/2 || d > upper {
 			t.Errorf("attempt %d: backoff %s outside [%s, %s]", attempt, d, upper/2, upper)
 		}
+	}
+}
+
+// TestHugeEmbeddingsResponse: an endpoint sending far more than any batch
+// of vectors gets an error, not the process's memory.
+func TestHugeEmbeddingsResponse(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		io.WriteString(w, `{"object":"list","data":[{"object":"embedding","index":0,"embedding":[`)
+		chunk := strings.Repeat("0.1,", 1<<14)
+		for i := 0; i < 20000; i++ {
+			if _, err := io.WriteString(w, chunk); err != nil {
+				return
+			}
+		}
+		io.WriteString(w, `0.1]}]}`)
+	}))
+	defer srv.Close()
+	e, err := NewOpenAI(OpenAIConfig{BaseURL: srv.URL + "/v1", Model: "m", Dimensions: 4, MaxRetries: -1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.Embed(context.Background(), []string{"续贷"}); err == nil || !strings.Contains(err.Error(), "too large") {
+		t.Fatalf("Embed: %v, want a too-large error", err)
 	}
 }

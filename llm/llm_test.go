@@ -5,11 +5,13 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -328,5 +330,37 @@ func TestPromptValidity(t *testing.T) {
 	if !strings.Contains(user, "[1]\n文件：《中华人民共和国增值税暂行条例》\n效力：已废止（2026-01-01起）") ||
 		!strings.Contains(user, "效力：现行有效") || !strings.Contains(msgs[0].Content, "不得说成现行规定") {
 		t.Errorf("prompt:\n%s\n%s", msgs[0].Content, user)
+	}
+}
+
+// TestHugeResponse: a chat completion far past any real answer is an error
+// (the service answers extractively), read no further than the limit.
+func TestHugeResponse(t *testing.T) {
+	var sent atomic.Int64
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		io.WriteString(w, `{"id":"x","object":"chat.completion","choices":[{"index":0,"message":{"role":"assistant","content":"`)
+		chunk := strings.Repeat("字", 1<<14)
+		for i := 0; i < 25000; i++ { // up to 1.2 GB, unless the client hangs up
+			n, err := io.WriteString(w, chunk)
+			sent.Add(int64(n))
+			if err != nil {
+				return
+			}
+		}
+		io.WriteString(w, `"}}]}`)
+	}))
+	defer srv.Close()
+	g, err := New(Config{BaseURL: srv.URL + "/v1", Model: "m", Timeout: 20 * time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = g.Generate(context.Background(), "续贷", []retrieval.Hit{{Clause: policy.Clause{Text: "续贷"}}})
+	if err == nil || !strings.Contains(err.Error(), "too large") {
+		t.Fatalf("Generate: %v, want a too-large error", err)
+	}
+	srv.CloseClientConnections()
+	if s := sent.Load(); s > 64<<20 {
+		t.Errorf("the server got %d bytes out before the client stopped reading", s)
 	}
 }
