@@ -14,13 +14,13 @@ import (
 func testHits() []retrieval.Hit {
 	doc := policy.Meta{ID: "tj-2022-2", Title: "天津市提升中小企业竞争力若干措施", Number: "津中小企组〔2022〕2号", Region: "天津市"}
 	return []retrieval.Hit{
-		{Score: 0.91, Document: doc, Clause: policy.Clause{
+		{Score: 0.91, Coverage: 0.9, Document: doc, Clause: policy.Clause{
 			ID: "tj-2022-2#4", Label: "（四）", Title: "加强信贷支持",
 			Path:     []string{"二、加大融资支持力度", "（四）加强信贷支持"},
 			Text:     "持续加大小微企业首贷、续贷、信用贷、中长期贷款投放规模和力度，对符合条件的小微企业开展无还本续贷业务，提高小微企业资金周转便利度。",
 			Agencies: []string{"人民银行天津分行", "天津银保监局", "市金融局", "市财政局", "市工业和信息化局", "市知识产权局", "国家开发银行天津分行"},
 		}},
-		{Score: 0.62, Document: doc, Clause: policy.Clause{
+		{Score: 0.62, Coverage: 0.6, Document: doc, Clause: policy.Clause{
 			ID: "tj-2022-2#3", Label: "（三）", Title: "精准服务税务办理",
 			Text:     "加强12366纳税缴费服务热线小微企业专线建设，向适用相关优惠政策的纳税人缴费人精准推送优惠政策。",
 			Agencies: []string{"市税务局"},
