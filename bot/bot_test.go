@@ -283,7 +283,7 @@ func TestPlainText(t *testing.T) {
 		t.Fatalf("reply %q", got)
 	}
 	req := asker.lastRequest(t)
-	want := answer.Request{Session: testOpenID, Region: "天津市", Question: "贷款到期了还不上本金，银行能给续贷吗？", Budget: 4 * time.Second}
+	want := answer.Request{Session: "wechat:" + testOpenID, Region: "天津市", Question: "贷款到期了还不上本金，银行能给续贷吗？", Budget: 4 * time.Second}
 	if req != want {
 		t.Fatalf("request %+v, want %+v", req, want)
 	}

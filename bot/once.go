@@ -215,6 +215,10 @@ func (h *Handler) result(ctx context.Context, key string) (result, bool) {
 	return res, true
 }
 
+// SessionID is the conversation id of a WeChat user: namespaced, so that
+// no other channel (the API's session parameter) can read or change it.
+func SessionID(openid string) string { return "wechat:" + openid }
+
 // ask is the computation of a question: rate limit, answer, fit to a reply.
 func (h *Handler) ask(openid, question string) computeFunc {
 	return func(ctx context.Context) result {
@@ -223,7 +227,7 @@ func (h *Handler) ask(openid, question string) computeFunc {
 		}
 		start := time.Now()
 		a, err := h.cfg.Asker.Ask(ctx, answer.Request{
-			Session: openid, Region: h.cfg.Region, Question: question, Budget: h.cfg.AskBudget,
+			Session: SessionID(openid), Region: h.cfg.Region, Question: question, Budget: h.cfg.AskBudget,
 		})
 		elapsed := time.Since(start)
 		h.metrics.latency.Observe(elapsed.Seconds())

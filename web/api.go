@@ -1,6 +1,8 @@
 package web
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"io"
@@ -84,6 +86,22 @@ type askRequest struct {
 	Status  string `json:"status"`
 }
 
+// apiSession namespaces an API caller's session id, so that it can never
+// name another channel's conversation (a WeChat user's is "wechat:<openid>")
+// and, with tokens set, never another token's: "api:<token hash>:<id>".
+// Without a session id the question stands alone.
+func apiSession(r *http.Request, id string) string {
+	if id == "" {
+		return ""
+	}
+	scope := "open"
+	if tok, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer "); ok && strings.TrimSpace(tok) != "" {
+		sum := sha256.Sum256([]byte(strings.TrimSpace(tok)))
+		scope = hex.EncodeToString(sum[:6])
+	}
+	return "api:" + scope + ":" + id
+}
+
 // validityParams checks the as_of (YYYY-MM-DD) and status parameters.
 func validityParams(asOf, status string) (string, string, error) {
 	if asOf != "" {
@@ -130,7 +148,7 @@ func (s *Server) ask(w http.ResponseWriter, r *http.Request) error {
 	if len(req.Session) > 128 {
 		return badRequest("session is longer than 128 bytes")
 	}
-	ans, err := s.cfg.Asker.Ask(r.Context(), answer.Request{Session: req.Session, Region: req.Region, Question: q,
+	ans, err := s.cfg.Asker.Ask(r.Context(), answer.Request{Session: apiSession(r, req.Session), Region: req.Region, Question: q,
 		AsOf: asOf, Status: status})
 	if err != nil {
 		return unavailable("answering is unavailable", err)

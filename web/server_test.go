@@ -12,6 +12,7 @@ import (
 	"testing"
 
 	"policybot/answer"
+	"policybot/bot"
 	"policybot/policy"
 	"policybot/retrieval"
 	"policybot/state"
@@ -135,7 +136,7 @@ func TestAskAPI(t *testing.T) {
 	fa := &fakeAsker{}
 	ts, _ := newTestServer(t, Config{Searcher: &fakeSearcher{}, Asker: fa})
 	status, body := get(t, ts.URL+"/api/ask?q="+url.QueryEscape("续贷")+"&session=s1&region="+url.QueryEscape("天津市"))
-	if status != 200 || !strings.Contains(body, `"answered":true`) || !strings.Contains(body, `"citations":[]`) || fa.last.Session != "s1" {
+	if status != 200 || !strings.Contains(body, `"answered":true`) || !strings.Contains(body, `"citations":[]`) || fa.last.Session != "api:open:s1" {
 		t.Fatalf("GET: %d %s %+v", status, body, fa.last)
 	}
 	for _, tc := range []struct {
@@ -255,4 +256,56 @@ func TestValidityParams(t *testing.T) {
 			t.Errorf("document.validity.%s = %v (present %v), want %q", key, got, ok, want)
 		}
 	}
+}
+
+// TestSessionsByChannel: the API's session parameter names a conversation
+// of the API caller's own — never a WeChat user's (their session is
+// "wechat:<openid>"), and with tokens never another token's.
+func TestSessionsByChannel(t *testing.T) {
+	st := state.NewMemory()
+	hits := []retrieval.Hit{{Score: 0.9, Coverage: 0.9, Document: policy.Meta{ID: "d", Title: "天津市支持小微企业融资的若干措施", Region: "天津市"},
+		Clause: policy.Clause{ID: "d#1", Label: "（一）", Title: "支持续贷", Text: "对小微企业办理续贷。", Agencies: []string{"市金融局"}}}}
+	svc := answer.New(answer.Config{Searcher: &fixedSearcher{hits}, Sessions: st})
+	// A WeChat user asked about 续贷.
+	const openid = "oUser-secret"
+	if _, err := svc.Ask(context.Background(), answer.Request{Session: bot.SessionID(openid), Question: "小微企业续贷怎么办"}); err != nil {
+		t.Fatal(err)
+	}
+	ts, _ := newTestServer(t, Config{Searcher: &fakeSearcher{}, Asker: svc, APITokens: []string{"tok-a", "tok-b"}})
+	ask := func(token, session string) string {
+		req, _ := http.NewRequest("GET", ts.URL+"/api/ask?q="+url.QueryEscape("那找哪个部门？")+"&session="+url.QueryEscape(session), nil)
+		req.Header.Set("Authorization", "Bearer "+token)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		return string(b)
+	}
+	for _, s := range []string{openid, "wechat:" + openid} {
+		if body := ask("tok-a", s); strings.Contains(body, "市金融局") || strings.Contains(body, "支持续贷") {
+			t.Errorf("session %q over the API reads the WeChat user's topic: %s", s, body)
+		}
+	}
+	// An API caller's own conversation works, and is its token's alone.
+	req, _ := http.NewRequest("GET", ts.URL+"/api/ask?q="+url.QueryEscape("小微企业续贷怎么办")+"&session=s1", nil)
+	req.Header.Set("Authorization", "Bearer tok-a")
+	if resp, err := http.DefaultClient.Do(req); err != nil {
+		t.Fatal(err)
+	} else {
+		resp.Body.Close()
+	}
+	if body := ask("tok-a", "s1"); !strings.Contains(body, "市金融局") {
+		t.Errorf("the caller's own follow-up: %s", body)
+	}
+	if body := ask("tok-b", "s1"); strings.Contains(body, "市金融局") {
+		t.Errorf("another token reads the conversation: %s", body)
+	}
+}
+
+type fixedSearcher struct{ hits []retrieval.Hit }
+
+func (f *fixedSearcher) Search(context.Context, retrieval.SearchRequest) ([]retrieval.Hit, error) {
+	return f.hits, nil
 }
