@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"math"
 	"slices"
 	"strings"
@@ -57,6 +58,9 @@ type Searcher struct {
 	now       func() time.Time
 	fields    sync.Map // document title or heading path → its terms
 
+	embedBudget time.Duration
+	degraded    atomic.Int64
+
 	slots chan struct{} // nil: searches run without limit
 }
 
@@ -79,6 +83,44 @@ func (s *Searcher) LimitConcurrency(n int) {
 func NewSearcher(store Store, emb embeddings.Embedder, defaultRegion string) *Searcher {
 	return &Searcher{store: store, emb: emb, defaultRegion: defaultRegion, lex: segment.Default(),
 		refresh: make(chan struct{}, 1), now: time.Now}
+}
+
+// DefaultEmbedBudget bounds the embedding of a question: an embeddings
+// endpoint slower than this (or failing) leaves the search lexical-only
+// rather than the question unanswered.
+const DefaultEmbedBudget = 1500 * time.Millisecond
+
+// SetEmbedBudget sets the time a question's embedding may take (0: DefaultEmbedBudget).
+func (s *Searcher) SetEmbedBudget(d time.Duration) { s.embedBudget = d }
+
+// Degraded is how many searches went lexical-only because the question
+// could not be embedded in time (exported as a metric).
+func (s *Searcher) Degraded() int64 { return s.degraded.Load() }
+
+// embedQuery embeds the question within the embed budget. When the
+// embedder fails or is late the search goes on lexical-only (nil vector:
+// no vector candidates, cosine 0), logged and counted; only the caller's
+// own cancellation is an error.
+func (s *Searcher) embedQuery(ctx context.Context, q string) ([]float32, error) {
+	budget := s.embedBudget
+	if budget <= 0 {
+		budget = DefaultEmbedBudget
+	}
+	ectx, cancel := context.WithTimeout(ctx, budget)
+	defer cancel()
+	vecs, err := s.emb.Embed(ectx, []string{s.lex.StripFiller(segment.Normalize(q))})
+	if err == nil && len(vecs) != 1 {
+		err = fmt.Errorf("%d vectors for 1 text", len(vecs))
+	}
+	if err == nil {
+		return vecs[0], nil
+	}
+	if ctx.Err() != nil {
+		return nil, fmt.Errorf("search: embed query: %w", ctx.Err())
+	}
+	s.degraded.Add(1)
+	slog.Warn("search: question not embedded, searching lexical-only", "err", err)
+	return nil, nil
 }
 
 // SetClock sets what "today" is for validity (default time.Now); call it
@@ -176,12 +218,9 @@ func (s *Searcher) Search(ctx context.Context, req SearchRequest) ([]Hit, error)
 		return nil, errors.New("search: empty query")
 	}
 	terms := s.lex.Query(q)
-	vecs, err := s.emb.Embed(ctx, []string{s.lex.StripFiller(segment.Normalize(q))})
+	vec, err := s.embedQuery(ctx, q)
 	if err != nil {
-		return nil, fmt.Errorf("search: embed query: %w", err)
-	}
-	if len(vecs) != 1 {
-		return nil, fmt.Errorf("search: embed query: %d vectors for 1 text", len(vecs))
+		return nil, err
 	}
 	day := req.AsOf
 	if day == "" {
@@ -217,7 +256,7 @@ func (s *Searcher) Search(ctx context.Context, req SearchRequest) ([]Hit, error)
 		return nil, fmt.Errorf("search: %w", err)
 	}
 	lexTerms := selectiveTerms(texts, stats)
-	queries := []Query{{Vector: vecs[0], Terms: lexTerms, K: candidatesK}}
+	queries := []Query{{Vector: vec, Terms: lexTerms, K: candidatesK}}
 	if len(places) > 0 {
 		// The preferred places' clauses compete among themselves too, so a
 		// local answer is never crowded out of the candidates by other
@@ -226,7 +265,7 @@ func (s *Searcher) Search(ctx context.Context, req SearchRequest) ([]Hit, error)
 		for _, p := range places {
 			regions = append(regions, regionsOf[p]...)
 		}
-		queries = append(queries, Query{Vector: vecs[0], Terms: lexTerms, K: candidatesK, Regions: regions})
+		queries = append(queries, Query{Vector: vec, Terms: lexTerms, K: candidatesK, Regions: regions})
 	}
 	lists, err := s.propose(ctx, queries)
 	if err != nil {

@@ -86,6 +86,10 @@ func runServe(ctx context.Context, e *env, args []string) error {
 
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	reg.MustRegister(prometheus.NewCounterFunc(prometheus.CounterOpts{
+		Name: "policybot_search_lexical_only_total",
+		Help: "Searches answered lexical-only because the question could not be embedded in time.",
+	}, func() float64 { return float64(s.searcher.Degraded()) }))
 	var wechat http.Handler
 	var botH *bot.Handler
 	if cfg.WeChat.Token != "" {
