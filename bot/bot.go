@@ -57,8 +57,12 @@ type Config struct {
 	AppID          string // needed for safe mode and customer-service pushes
 	AppSecret      string // needed for customer-service pushes
 	EncodingAESKey string // 43 characters; needed for safe mode
-	Region         string // region passed with every question
-	PublicBaseURL  string // base of the /a/{id} links to whole answers
+	// AllowPlain keeps plain (unencrypted) pushes accepted while an
+	// EncodingAESKey is set: WeChat's compatible mode. Off, only safe-mode
+	// pushes are, so a captured query string cannot bypass msg_signature.
+	AllowPlain    bool
+	Region        string // region passed with every question
+	PublicBaseURL string // base of the /a/{id} links to whole answers
 
 	TimestampWindow time.Duration     // default 5 min
 	RateLimit       int               // messages a minute per openid; default 10, negative: off
@@ -235,6 +239,13 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			h.reject(w, r, status, outcome)
 			return
 		}
+	} else if h.cfg.EncodingAESKey != "" && !h.cfg.AllowPlain {
+		h.reject(w, r, http.StatusForbidden, "plain_refused")
+		return
+	}
+	if status, outcome := h.checkNonce(r.Context(), q.Get("timestamp"), q.Get("nonce"), body); status != 0 {
+		h.reject(w, r, status, outcome)
+		return
 	}
 	h.serveMessage(w, r, body)
 }
@@ -277,6 +288,37 @@ func (h *Handler) checkEnvelope(q map[string][]string, body []byte) (int, string
 	}
 	return 0, ""
 }
+
+// checkNonce refuses a timestamp and nonce seen before with another body:
+// a signed query string captured and replayed with a message of the
+// attacker's. WeChat's own retries resend the same body and pass (the
+// message id dedupes them). Both claims are atomic in the shared state, so
+// replicas agree; a state failure lets the message through (the signature
+// and the timestamp window still hold) rather than refusing every user.
+func (h *Handler) checkNonce(ctx context.Context, timestamp, nonce string, body []byte) (int, string) {
+	sum := sha256.Sum256(body)
+	ttl := 2 * h.cfg.TimestampWindow
+	key := "nonce:" + timestamp + ":" + nonce
+	ctx, cancel := context.WithTimeout(ctx, stateTimeout)
+	defer cancel()
+	newBody, err := h.cfg.State.ClaimMessage(ctx, key+":"+hex.EncodeToString(sum[:8]), ttl)
+	if err != nil {
+		h.log.Warn("wechat nonce check", "err", err)
+		return 0, ""
+	}
+	newNonce, err := h.cfg.State.ClaimMessage(ctx, key, ttl)
+	if err != nil {
+		h.log.Warn("wechat nonce check", "err", err)
+		return 0, ""
+	}
+	if newBody && !newNonce {
+		return http.StatusForbidden, "replayed_nonce"
+	}
+	return 0, ""
+}
+
+// stateTimeout bounds one shared-state call made while WeChat waits.
+const stateTimeout = 2 * time.Second
 
 func (h *Handler) signatureOK(signature, timestamp, nonce string) bool {
 	want := util.Signature(h.cfg.Token, timestamp, nonce)

@@ -91,7 +91,7 @@ func newTestBot(t testing.TB, st State, asker Asker, mod func(*Config)) *testBot
 	t.Helper()
 	b := &testBot{st: st, reg: prometheus.NewRegistry(), logs: &testenv.SyncBuffer{}}
 	cfg := Config{
-		Token: testToken, AppID: testAppID, AppSecret: testSecret, EncodingAESKey: testAESKey,
+		Token: testToken, AppID: testAppID, AppSecret: testSecret, EncodingAESKey: testAESKey, AllowPlain: true,
 		Region: "天津市", PublicBaseURL: testBase,
 		ReplyBudget: 200 * time.Millisecond, RetryInterval: 400 * time.Millisecond,
 		PollInterval: 10 * time.Millisecond, APITimeout: 5 * time.Second,
@@ -119,10 +119,13 @@ func newTestBot(t testing.TB, st State, asker Asker, mod func(*Config)) *testBot
 	return b
 }
 
+var nonces atomic.Int64
+
 // query signs a request as WeChat does.
 func query(ts int64, extra url.Values) url.Values {
 	q := url.Values{}
-	nonce := "nonce" + strconv.FormatInt(ts%1000, 10)
+	// WeChat's nonces are random: each request its own.
+	nonce := "nonce" + strconv.FormatInt(ts%1000, 10) + "-" + strconv.FormatInt(nonces.Add(1), 10)
 	tss := strconv.FormatInt(ts, 10)
 	q.Set("timestamp", tss)
 	q.Set("nonce", nonce)
@@ -765,5 +768,34 @@ func BenchmarkTextMessage(b *testing.B) {
 		if rec.Code != http.StatusOK || !strings.Contains(rec.Body.String(), "无还本续贷") {
 			b.Fatalf("status %d: %s", rec.Code, rec.Body)
 		}
+	}
+}
+
+// TestReplayAndDowngrade: a signed query string replayed with another body
+// is refused, WeChat's retry of the same body is not; with an
+// EncodingAESKey set, plain pushes are refused unless compatible mode is on.
+func TestReplayAndDowngrade(t *testing.T) {
+	asker := newAsker()
+	b := newTestBot(t, state.NewMemory(), asker, func(c *Config) { c.AllowPlain = false })
+	q := query(time.Now().Unix(), nil)
+	if status, _, _ := b.do(context.Background(), t, http.MethodPost, q, textXML(testOpenID, 4001, "续贷")); status != http.StatusForbidden {
+		t.Errorf("plain push with safe mode configured: %d, want 403", status)
+	}
+	plain := newTestBot(t, state.NewMemory(), asker, nil) // compatible mode
+	q = query(time.Now().Unix(), nil)
+	first := textXML(testOpenID, 4002, "小微企业续贷怎么办")
+	if status, _, _ := plain.do(context.Background(), t, http.MethodPost, q, first); status != http.StatusOK {
+		t.Fatalf("first delivery: %d", status)
+	}
+	if status, _, _ := plain.do(context.Background(), t, http.MethodPost, q, first); status != http.StatusOK {
+		t.Errorf("WeChat's retry of the same body: %d, want 200", status)
+	}
+	calls := asker.calls.Load()
+	forged := textXML("oAttacker", 4003, "我的问题")
+	if status, _, _ := plain.do(context.Background(), t, http.MethodPost, q, forged); status != http.StatusForbidden {
+		t.Errorf("the same timestamp and nonce with another body: %d, want 403", status)
+	}
+	if asker.calls.Load() != calls {
+		t.Error("the replayed message was answered")
 	}
 }

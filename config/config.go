@@ -66,6 +66,7 @@ type WeChat struct {
 	AppID           string            `yaml:"app_id"`
 	AppSecret       string            `yaml:"app_secret"`
 	EncodingAESKey  string            `yaml:"encoding_aes_key"`
+	AllowPlain      bool              `yaml:"allow_plain"`
 	TimestampWindow Duration          `yaml:"timestamp_window"`
 	RateLimit       int               `yaml:"rate_limit"`
 	Menu            map[string]string `yaml:"menu"`
@@ -148,6 +149,18 @@ func integer(p func(*Config) *int) (func(*Config) string, func(*Config, string) 
 				return fmt.Errorf("not a whole number: %q", v)
 			}
 			*p(c) = n
+			return nil
+		}
+}
+
+func boolean(p func(*Config) *bool) (func(*Config) string, func(*Config, string) error) {
+	return func(c *Config) string { return strconv.FormatBool(*p(c)) },
+		func(c *Config, v string) error {
+			b, err := strconv.ParseBool(strings.TrimSpace(v))
+			if err != nil {
+				return fmt.Errorf("not true or false: %q", v)
+			}
+			*p(c) = b
 			return nil
 		}
 }
@@ -286,6 +299,10 @@ var Fields = []Field{
 	field("wechat.encoding_aes_key", "POLICYBOT_WECHAT_ENCODING_AES_KEY", true, "43-character EncodingAESKey for safe mode",
 		func() (func(*Config) string, func(*Config, string) error) {
 			return str(func(c *Config) *string { return &c.WeChat.EncodingAESKey })
+		}),
+	field("wechat.allow_plain", "POLICYBOT_WECHAT_ALLOW_PLAIN", false, "with an EncodingAESKey, also accept plain pushes (WeChat's compatible mode); false: safe mode only",
+		func() (func(*Config) string, func(*Config, string) error) {
+			return boolean(func(c *Config) *bool { return &c.WeChat.AllowPlain })
 		}),
 	field("wechat.timestamp_window", "POLICYBOT_WECHAT_TIMESTAMP_WINDOW", false, "requests with a timestamp further off are refused",
 		func() (func(*Config) string, func(*Config, string) error) {

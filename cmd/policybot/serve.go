@@ -98,6 +98,7 @@ func runServe(ctx context.Context, e *env, args []string) error {
 			AppID:           cfg.WeChat.AppID,
 			AppSecret:       cfg.WeChat.AppSecret,
 			EncodingAESKey:  cfg.WeChat.EncodingAESKey,
+			AllowPlain:      cfg.WeChat.AllowPlain,
 			Region:          cfg.Region,
 			PublicBaseURL:   cfg.PublicBaseURL,
 			TimestampWindow: cfg.WeChat.TimestampWindow.D(),
