@@ -20,6 +20,7 @@ import (
 	"strconv"
 	"sync"
 	"time"
+	"unicode/utf8"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/silenceper/wechat/v2/officialaccount"
@@ -344,9 +345,31 @@ func (h *Handler) reject(w http.ResponseWriter, r *http.Request, status int, out
 
 // serveMessage lets the library parse (and decrypt) the message, computes the
 // reply, and has the library encode (and encrypt) it.
+// stripXMLControl drops invalid UTF-8 and the control characters XML 1.0 forbids (a user's
+// message may carry them): refusing the push would make WeChat retry and
+// then show its own error to the user.
+func stripXMLControl(b []byte) []byte {
+	if !utf8.Valid(b) {
+		b = bytes.ToValidUTF8(b, nil)
+	}
+	if !bytes.ContainsFunc(b, xmlForbidden) {
+		return b
+	}
+	return bytes.Map(func(r rune) rune {
+		if xmlForbidden(r) {
+			return -1
+		}
+		return r
+	}, b)
+}
+
+func xmlForbidden(r rune) bool {
+	return r < 0x20 && r != '\t' && r != '\n' && r != '\r'
+}
+
 func (h *Handler) serveMessage(w http.ResponseWriter, r *http.Request, body []byte) {
 	req := r.Clone(r.Context())
-	req.Body = io.NopCloser(bytes.NewReader(body))
+	req.Body = io.NopCloser(bytes.NewReader(stripXMLControl(body)))
 	// The library writes as it goes; buffer, so that an error still gets its own status.
 	buf := newBufferedWriter()
 	srv := h.oa.GetServer(req, buf)

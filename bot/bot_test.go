@@ -16,6 +16,7 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+	"unicode/utf8"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/silenceper/wechat/v2/officialaccount/message"
@@ -797,5 +798,32 @@ func TestReplayAndDowngrade(t *testing.T) {
 	}
 	if asker.calls.Load() != calls {
 		t.Error("the replayed message was answered")
+	}
+}
+
+// TestHygiene: control characters in the XML are stripped, not refused; a
+// question over 500 characters gets a polite reply, not a search; NUL and
+// invalid UTF-8 never reach the answer service.
+func TestHygiene(t *testing.T) {
+	asker := newAsker()
+	b := newTestBot(t, state.NewMemory(), asker, nil)
+	if r := b.ask(t, 5001, "小微\x01企业\x00续贷\x1f怎么办"); r != shortAnswer {
+		t.Errorf("control characters: %q", r)
+	}
+	if got := asker.lastRequest(t).Question; got != "小微企业续贷怎么办" {
+		t.Errorf("question asked %q", got)
+	}
+	calls := asker.calls.Load()
+	if r := b.ask(t, 5002, strings.Repeat("续贷", 300)); r != textTooLong {
+		t.Errorf("a 600-character question: %q", r)
+	}
+	if asker.calls.Load() != calls {
+		t.Error("the over-long question was answered")
+	}
+	if r := b.ask(t, 5003, "续贷\xff\xfe怎么办"); r != shortAnswer {
+		t.Errorf("invalid UTF-8: %q", r)
+	}
+	if got := asker.lastRequest(t).Question; !utf8.ValidString(got) || got != "续贷怎么办" {
+		t.Errorf("question asked %q", got)
 	}
 }

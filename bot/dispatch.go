@@ -2,8 +2,10 @@ package bot
 
 import (
 	"context"
+	"policybot/state"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/silenceper/wechat/v2/officialaccount/message"
 )
@@ -16,6 +18,7 @@ const (
 	textVoiceUnclear = "抱歉，没有听清您的语音，请用文字输入您的问题。"
 	textUnsupported  = "暂时只能回答文字或语音提问，请用文字描述您想了解的政策问题。"
 	textEmpty        = "请输入您想了解的政策问题，例如：小微企业续贷怎么办？"
+	textTooLong      = "您的问题太长了，请用500字以内简要说明想了解的政策，例如：小微企业续贷怎么办？"
 	textMenuUnknown  = "该菜单暂未配置问题，请直接输入您的问题。"
 	textRateLimited  = "您的提问有点频繁，请稍等一分钟后再问。"
 	textFailed       = "抱歉，系统暂时无法回答，请稍后再试。"
@@ -36,6 +39,9 @@ type delivery struct {
 func textReply(s string) *message.Reply {
 	return &message.Reply{MsgType: message.MsgTypeText, MsgData: message.NewText(s)}
 }
+
+// maxQuestionRunes bounds a question, as web.MaxQueryRunes does for the API.
+const maxQuestionRunes = 500
 
 // handle routes one parsed message.
 func (h *Handler) handle(ctx context.Context, m *message.MixMessage) delivery {
@@ -63,6 +69,13 @@ func (h *Handler) handle(ctx context.Context, m *message.MixMessage) delivery {
 }
 
 func (h *Handler) handleText(ctx context.Context, m *message.MixMessage, text string, d *delivery) {
+	// NUL, control characters and invalid UTF-8 would be lost on the way
+	// to the store; the API caps questions at 500 characters, so does this.
+	text = strings.TrimSpace(state.CleanText(text, 0))
+	if utf8.RuneCountInString(text) > maxQuestionRunes {
+		d.reply, d.outcome = textReply(textTooLong), "too_long"
+		return
+	}
 	switch command(text) {
 	case "":
 		d.reply, d.outcome = textReply(textEmpty), "empty"

@@ -2,7 +2,10 @@ package postgres
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -45,7 +48,7 @@ func (s *Store) KVSet(ctx context.Context, key string, data []byte, ttl time.Dur
 // KVDelete removes a cached value.
 func (s *Store) KVDelete(ctx context.Context, key string) error {
 	if _, err := s.pool.Exec(ctx, "DELETE FROM kv WHERE key = $1", key); err != nil {
-		return fmt.Errorf("postgres: kv delete %q: %w", key, err)
+		return fmt.Errorf("postgres: kv delete %s: %w", logKey(key), err)
 	}
 	return nil
 }
@@ -60,7 +63,7 @@ func (s *Store) getExpiring(ctx context.Context, op, table, keyCol, key string) 
 		return nil, notFound(op, key, state.ErrNotFound)
 	}
 	if err != nil {
-		return nil, fmt.Errorf("postgres: %s %q: %w", op, key, err)
+		return nil, fmt.Errorf("postgres: %s %s: %w", op, logKey(key), err)
 	}
 	return data, nil
 }
@@ -74,7 +77,7 @@ func (s *Store) putExpiring(ctx context.Context, op, table, keyCol, key string, 
 		ON CONFLICT (`+keyCol+`) DO UPDATE SET data = excluded.data, expires_at = excluded.expires_at`,
 		key, data, expiry(ttl))
 	if err != nil {
-		return fmt.Errorf("postgres: %s %q: %w", op, key, err)
+		return fmt.Errorf("postgres: %s %s: %w", op, logKey(key), err)
 	}
 	return nil
 }
@@ -120,7 +123,7 @@ func (s *Store) ClaimMessage(ctx context.Context, key string, ttl time.Duration)
 		return false, nil
 	}
 	if err != nil {
-		return false, fmt.Errorf("postgres: claim message %q: %w", key, err)
+		return false, fmt.Errorf("postgres: claim message %s: %w", logKey(key), err)
 	}
 	return claimed, nil
 }
@@ -132,7 +135,7 @@ func (s *Store) FinishMessage(ctx context.Context, key string, result []byte) er
 	}
 	tag, err := s.pool.Exec(ctx, "UPDATE message_claims SET done = true, result = $2 WHERE key = $1", key, result)
 	if err != nil {
-		return fmt.Errorf("postgres: finish message %q: %w", key, err)
+		return fmt.Errorf("postgres: finish message %s: %w", logKey(key), err)
 	}
 	if tag.RowsAffected() == 0 {
 		return notFound("finish message", key, state.ErrNotFound)
@@ -148,7 +151,7 @@ func (s *Store) MessageResult(ctx context.Context, key string) (result []byte, d
 		return nil, false, notFound("message result", key, state.ErrNotFound)
 	}
 	if err != nil {
-		return nil, false, fmt.Errorf("postgres: message result %q: %w", key, err)
+		return nil, false, fmt.Errorf("postgres: message result %s: %w", logKey(key), err)
 	}
 	return result, done, nil
 }
@@ -160,7 +163,8 @@ func (s *Store) RecordUnanswered(ctx context.Context, u state.Unanswered) error 
 		at = u.At
 	}
 	_, err := s.pool.Exec(ctx, `INSERT INTO unanswered (question, region, best_score, refused, at, document)
-		VALUES ($1, $2, $3, $4, coalesce($5::timestamptz, now()), $6)`, u.Question, u.Region, u.BestScore, u.Refused, at, u.Document)
+		VALUES ($1, $2, $3, $4, coalesce($5::timestamptz, now()), $6)`,
+		state.CleanText(u.Question, state.MaxUnansweredRunes), state.CleanText(u.Region, 50), u.BestScore, u.Refused, at, u.Document)
 	if err != nil {
 		return fmt.Errorf("postgres: record unanswered: %w", err)
 	}
@@ -200,5 +204,24 @@ func (s *Store) PurgeExpired(ctx context.Context) (int64, error) {
 		}
 		n += tag.RowsAffected()
 	}
-	return n, nil
+	// Unanswered questions are kept for state.UnansweredRetention, and at
+	// most state.MaxUnanswered of them (the oldest go first), as in memory.
+	tag, err := s.pool.Exec(ctx, `DELETE FROM unanswered WHERE at < now() - $1::interval
+		OR id <= (SELECT id FROM unanswered ORDER BY id DESC OFFSET $2 LIMIT 1)`,
+		fmt.Sprintf("%d seconds", int64(state.UnansweredRetention.Seconds())), state.MaxUnanswered)
+	if err != nil {
+		return n, fmt.Errorf("postgres: purge unanswered: %w", err)
+	}
+	return n + tag.RowsAffected(), nil
+}
+
+// logKey is a state key as errors (and so logs) show it: its kind kept, the
+// rest hashed — keys hold openids (pending:<openid>, wechat:<openid>).
+func logKey(key string) string {
+	kind, rest, ok := strings.Cut(key, ":")
+	if !ok {
+		kind, rest = "", key
+	}
+	sum := sha256.Sum256([]byte(rest))
+	return kind + ":#" + hex.EncodeToString(sum[:6])
 }

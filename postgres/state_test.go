@@ -208,3 +208,27 @@ func TestUnanswered(t *testing.T) {
 		t.Errorf("ListUnanswered[0] = %+v, want 现在 stamped now", got[0])
 	}
 }
+
+// TestUnansweredHygiene: a question with a NUL byte or invalid UTF-8 is
+// kept (cleaned), and entries older than the retention are purged.
+func TestUnansweredHygiene(t *testing.T) {
+	ctx := context.Background()
+	s := openTest(t)
+	if err := s.RecordUnanswered(ctx, state.Unanswered{Question: "续贷\x00怎么\xff办", At: time.Now().Add(-state.UnansweredRetention - time.Hour)}); err != nil {
+		t.Fatalf("a NUL byte lost the record: %v", err)
+	}
+	if err := s.RecordUnanswered(ctx, state.Unanswered{Question: "新问题"}); err != nil {
+		t.Fatal(err)
+	}
+	got, err := s.ListUnanswered(ctx, 0)
+	if err != nil || len(got) != 2 || got[1].Question != "续贷怎么办" {
+		t.Fatalf("ListUnanswered = %+v, %v", got, err)
+	}
+	if _, err := s.PurgeExpired(ctx); err != nil {
+		t.Fatal(err)
+	}
+	got, err = s.ListUnanswered(ctx, 0)
+	if err != nil || len(got) != 1 || got[0].Question != "新问题" {
+		t.Errorf("after the purge: %+v, %v; want only the recent question", got, err)
+	}
+}

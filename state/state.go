@@ -8,8 +8,11 @@ import (
 	"context"
 	"errors"
 	"sort"
+	"strings"
 	"sync"
 	"time"
+	"unicode"
+	"unicode/utf8"
 )
 
 // ErrNotFound is returned for a missing or expired key.
@@ -194,6 +197,35 @@ func (m *Memory) PurgeExpired(_ context.Context) (int64, error) {
 	return n, nil
 }
 
+// Bounds of the unanswered-question log, in both stores: entries older than
+// UnansweredRetention are purged, at most MaxUnanswered kept (the oldest go
+// first), and a question is stored cut to MaxUnansweredRunes.
+const (
+	UnansweredRetention = 90 * 24 * time.Hour
+	MaxUnanswered       = 10000
+	MaxUnansweredRunes  = 500
+)
+
+// CleanText makes text safe to store and show: invalid UTF-8 and NUL and
+// other control characters (but line breaks and tabs) dropped, cut to max
+// runes (0: no limit).
+func CleanText(text string, max int) string {
+	text = strings.ToValidUTF8(text, "")
+	text = strings.Map(func(r rune) rune {
+		if r == '\n' || r == '\t' {
+			return r
+		}
+		if unicode.IsControl(r) {
+			return -1
+		}
+		return r
+	}, text)
+	if max > 0 && utf8.RuneCountInString(text) > max {
+		text = string([]rune(text)[:max]) + "…"
+	}
+	return text
+}
+
 // RecordUnanswered logs a refused or low-confidence question.
 func (m *Memory) RecordUnanswered(_ context.Context, u Unanswered) error {
 	m.mu.Lock()
@@ -201,10 +233,13 @@ func (m *Memory) RecordUnanswered(_ context.Context, u Unanswered) error {
 	if u.At.IsZero() {
 		u.At = m.now()
 	}
+	u.Question = CleanText(u.Question, MaxUnansweredRunes)
 	m.unanswered = append(m.unanswered, u)
-	if len(m.unanswered) > 10000 { // bounded: the oldest go first
-		m.unanswered = m.unanswered[len(m.unanswered)-10000:]
+	cut := 0
+	for cut < len(m.unanswered) && m.now().Sub(m.unanswered[cut].At) > UnansweredRetention {
+		cut++
 	}
+	m.unanswered = m.unanswered[max(cut, len(m.unanswered)-MaxUnanswered):]
 	return nil
 }
 

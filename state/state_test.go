@@ -4,8 +4,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"testing"
 	"time"
+	"unicode/utf8"
 )
 
 // TestPurgeExpired: expired sessions, values and claims go; live ones stay.
@@ -57,5 +59,24 @@ func TestPublicAnswersBounded(t *testing.T) {
 	}
 	if _, err := m.PublicAnswer(ctx, fmt.Sprint(maxPublicAnswers+4)); err != nil {
 		t.Errorf("newest answer: %v", err)
+	}
+}
+
+// TestUnansweredBounds: questions are cleaned and cut before they are kept,
+// and entries older than the retention go.
+func TestUnansweredBounds(t *testing.T) {
+	m := NewMemory()
+	now := time.Date(2026, 12, 2, 9, 0, 0, 0, time.UTC)
+	m.now = func() time.Time { return now }
+	ctx := context.Background()
+	m.RecordUnanswered(ctx, Unanswered{Question: "旧问题", At: now.Add(-UnansweredRetention - time.Hour)})
+	m.RecordUnanswered(ctx, Unanswered{Question: "续贷\x00怎么\xff办" + strings.Repeat("长", 600), At: now})
+	got, _ := m.ListUnanswered(ctx, 0)
+	if len(got) != 1 {
+		t.Fatalf("kept %d entries, want the recent one only", len(got))
+	}
+	q := got[0].Question
+	if !strings.HasPrefix(q, "续贷怎么办") || strings.ContainsRune(q, 0) || !utf8.ValidString(q) || utf8.RuneCountInString(q) > MaxUnansweredRunes+1 {
+		t.Errorf("kept question %q (%d runes)", q[:min(len(q), 40)], utf8.RuneCountInString(q))
 	}
 }

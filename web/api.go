@@ -14,6 +14,7 @@ import (
 	"policybot/answer"
 	"policybot/policy"
 	"policybot/retrieval"
+	"policybot/state"
 )
 
 // Query limits.
@@ -37,6 +38,11 @@ func cleanQuery(q string) (string, error) {
 		return "", badRequest("query is not valid UTF-8")
 	case utf8.RuneCountInString(q) > MaxQueryRunes:
 		return "", badRequest("query is longer than %d characters", MaxQueryRunes)
+	}
+	// A NUL or another control character would be lost on its way to the
+	// store (the unanswered log); the question is the same without them.
+	if q = strings.TrimSpace(state.CleanText(q, 0)); q == "" {
+		return "", badRequest("query is empty: pass q")
 	}
 	return q, nil
 }
@@ -147,6 +153,9 @@ func (s *Server) ask(w http.ResponseWriter, r *http.Request) error {
 	}
 	if len(req.Session) > 128 {
 		return badRequest("session is longer than 128 bytes")
+	}
+	if state.CleanText(req.Session, 0) != req.Session {
+		return badRequest("session holds control characters or invalid UTF-8")
 	}
 	ans, err := s.cfg.Asker.Ask(r.Context(), answer.Request{Session: apiSession(r, req.Session), Region: req.Region, Question: q,
 		AsOf: asOf, Status: status})
