@@ -131,7 +131,27 @@ func (c *Console) loginForm(w http.ResponseWriter, r *http.Request) error {
 		http.Redirect(w, r, next, http.StatusSeeOther)
 		return nil
 	}
-	return c.render(w, r, "login", nil, page{Title: "登录", Next: next})
+	return c.render(w, r, "login", nil, page{Title: "登录", Next: next, CSRF: c.loginToken(w)})
+}
+
+// loginCookie carries the login form's CSRF token (double submit: a page
+// of another site can post the form but can neither read nor set it).
+const loginCookie = "pb_login"
+
+// loginToken issues the token of a login form.
+func (c *Console) loginToken(w http.ResponseWriter) string {
+	tok := randomToken()
+	http.SetCookie(w, &http.Cookie{Name: loginCookie, Value: tok, Path: "/login", MaxAge: 3600,
+		Secure: c.cfg.SecureCookies, HttpOnly: true, SameSite: http.SameSiteStrictMode})
+	return tok
+}
+
+// loginCSRF reports whether the posted form carries the token of the login
+// page it came from.
+func loginCSRF(r *http.Request) bool {
+	ck, err := r.Cookie(loginCookie)
+	form := r.PostFormValue("csrf")
+	return err == nil && form != "" && subtle.ConstantTimeCompare([]byte(ck.Value), []byte(form)) == 1
 }
 
 // login checks the password. Unknown names, wrong passwords, disabled and
@@ -142,11 +162,21 @@ func (c *Console) login(w http.ResponseWriter, r *http.Request) error {
 	name := strings.TrimSpace(r.PostFormValue("name"))
 	password := r.PostFormValue("password")
 	next := safeNext(r.PostFormValue("next"))
-	if c.limiter.locked(name) {
+	if !loginCSRF(r) {
+		w.WriteHeader(http.StatusForbidden)
+		return c.render(w, r, "login", nil, page{Title: "登录", Next: next, Name: name, CSRF: c.loginToken(w),
+			Message: "登录页已过期，请重新输入后登录。"})
+	}
+	csrf := r.PostFormValue("csrf")
+	allowed, err := c.attempts.ReserveLogin(r.Context(), name, maxFailures, lockoutFor)
+	if err != nil {
+		return err
+	}
+	if !allowed {
 		c.sleep(r.Context(), failDelay)
 		w.WriteHeader(http.StatusTooManyRequests)
-		return c.render(w, r, "login", nil, page{Title: "登录", Next: next, Name: name,
-			Message: "登录失败次数过多，账号已锁定 15 分钟，请稍后再试或联系管理员。"})
+		return c.render(w, r, "login", nil, page{Title: "登录", Next: next, Name: name, CSRF: csrf,
+			Message: msgLocked})
 	}
 	u, err := c.cfg.Users.User(r.Context(), name)
 	if err != nil && !errors.Is(err, ErrUserNotFound) {
@@ -158,17 +188,15 @@ func (c *Console) login(w http.ResponseWriter, r *http.Request) error {
 		_ = bcrypt.CompareHashAndPassword(dummyHash, []byte(password))
 	}
 	if !ok {
-		locked := c.limiter.fail(name)
-		c.log.Info("console login failed", "user", name, "locked", locked)
+		// The reserved attempt stays counted: it failed.
+		c.log.Info("console login failed", "user", name)
 		c.sleep(r.Context(), failDelay)
-		msg := "用户名或密码错误。"
-		if locked {
-			msg = "登录失败次数过多，账号已锁定 15 分钟，请稍后再试或联系管理员。"
-		}
 		w.WriteHeader(http.StatusUnauthorized)
-		return c.render(w, r, "login", nil, page{Title: "登录", Next: next, Name: name, Message: msg})
+		return c.render(w, r, "login", nil, page{Title: "登录", Next: next, Name: name, CSRF: csrf, Message: "用户名或密码错误。"})
 	}
-	c.limiter.succeed(name)
+	if err := c.attempts.LoginSucceeded(r.Context(), name); err != nil {
+		return err
+	}
 	token := randomToken()
 	sess := Session{ID: sessionID(token), User: u.Name, CSRF: randomToken(), Expires: c.now().Add(c.cfg.SessionTTL)}
 	if err := c.cfg.Sessions.CreateSession(r.Context(), sess); err != nil {
@@ -182,6 +210,8 @@ func (c *Console) login(w http.ResponseWriter, r *http.Request) error {
 	http.Redirect(w, r, next, http.StatusSeeOther)
 	return nil
 }
+
+const msgLocked = "登录失败次数过多，账号已锁定 15 分钟，请稍后再试或联系管理员。"
 
 // dummyHash is a bcrypt hash of a random password at the default cost.
 var dummyHash, _ = bcrypt.GenerateFromPassword([]byte(randomToken()[:32]), bcrypt.DefaultCost)

@@ -66,6 +66,9 @@ type Config struct {
 	Users      UserStore
 	Sessions   SessionStore
 	Audit      AuditLog
+	// LoginAttempts counts login attempts; nil: in this process only
+	// (replicas sharing a database pass postgres.Store).
+	LoginAttempts LoginAttempts
 	// Ingest parses, embeds and stores one uploaded document in one store
 	// transaction, replacing the document of the same ID, and summarises
 	// what it did; IngestFunc builds it from a retrieval.Ingester. An error
@@ -95,12 +98,12 @@ type Config struct {
 
 // Console serves the console and admin pages.
 type Console struct {
-	cfg     Config
-	log     *slog.Logger
-	pages   map[string]*template.Template
-	static  http.Handler
-	limiter *limiter
-	now     func() time.Time
+	cfg      Config
+	log      *slog.Logger
+	pages    map[string]*template.Template
+	static   http.Handler
+	attempts LoginAttempts
+	now      func() time.Time
 	// sleep delays failed logins; tests replace it.
 	sleep func(context.Context, time.Duration)
 
@@ -132,7 +135,10 @@ func New(cfg Config) *Console {
 	if c.log == nil {
 		c.log = slog.Default()
 	}
-	c.limiter = newLimiter(func() time.Time { return c.now() })
+	c.attempts = cfg.LoginAttempts
+	if c.attempts == nil {
+		c.attempts = newLimiter(func() time.Time { return c.now() })
+	}
 	c.pages = map[string]*template.Template{}
 	for _, name := range pageNames {
 		t := template.New("layout.html").Funcs(funcs)

@@ -188,7 +188,7 @@ func TestLockout(t *testing.T) {
 	h := newHarness(t)
 	cl := h.client()
 	try := func(password string) int {
-		return h.post(cl, "/login", url.Values{"name": {"agent1"}, "password": {password}}).StatusCode
+		return h.loginPost(cl, url.Values{"name": {"agent1"}, "password": {password}}).StatusCode
 	}
 	for i := range maxFailures {
 		if got := try("wrong password"); got != 401 {
@@ -207,7 +207,7 @@ func TestLockout(t *testing.T) {
 		t.Fatalf("right password after the lockout: status %d, want 303", got)
 	}
 	// The lockout is per account: another account was never locked.
-	if got := h.post(h.client(), "/login", url.Values{"name": {"admin1"}, "password": {h.password}}).StatusCode; got != 303 {
+	if got := h.loginPost(h.client(), url.Values{"name": {"admin1"}, "password": {h.password}}).StatusCode; got != 303 {
 		t.Errorf("admin1 login: status %d, want 303", got)
 	}
 }
@@ -224,7 +224,7 @@ func TestLoginFailures(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			resp := h.post(h.client(), "/login", url.Values{"name": {tt.user}, "password": {tt.password}})
+			resp := h.loginPost(h.client(), url.Values{"name": {tt.user}, "password": {tt.password}})
 			if resp.StatusCode != 401 || !strings.Contains(bodyOf(resp), "用户名或密码错误") {
 				t.Errorf("status %d, want 401 with the one message for every failure", resp.StatusCode)
 			}
@@ -252,7 +252,7 @@ func TestDisabledUserLosesSession(t *testing.T) {
 func TestSessionCookie(t *testing.T) {
 	h := newHarness(t)
 	h.c.cfg.SecureCookies = true
-	resp := h.post(h.client(), "/login", url.Values{"name": {"agent1"}, "password": {h.password}})
+	resp := h.loginPost(h.client(), url.Values{"name": {"agent1"}, "password": {h.password}})
 	cs := resp.Cookies()
 	if len(cs) != 1 {
 		t.Fatalf("cookies %v", cs)
@@ -280,7 +280,7 @@ func TestLoginRedirect(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.next, func(t *testing.T) {
-			resp := h.post(h.client(), "/login", url.Values{"name": {"admin1"}, "password": {h.password}, "next": {tt.next}})
+			resp := h.loginPost(h.client(), url.Values{"name": {"admin1"}, "password": {h.password}, "next": {tt.next}})
 			if resp.StatusCode != 303 {
 				t.Fatalf("status %d", resp.StatusCode)
 			}

@@ -134,7 +134,7 @@ func (h *harness) client() *http.Client {
 // login signs cl in and returns the session's CSRF token.
 func (h *harness) login(cl *http.Client, name string) string {
 	h.t.Helper()
-	resp := h.post(cl, "/login", url.Values{"name": {name}, "password": {h.password}})
+	resp := h.loginPost(cl, url.Values{"name": {name}, "password": {h.password}})
 	if resp.StatusCode != http.StatusSeeOther {
 		h.t.Fatalf("login %s: status %d", name, resp.StatusCode)
 	}
@@ -144,6 +144,23 @@ func (h *harness) login(cl *http.Client, name string) string {
 		h.t.Fatalf("no CSRF token on the logout page:\n%s", body)
 	}
 	return m[1]
+}
+
+// loginPost opens the login page with cl, as a browser does, and posts
+// form with the page's CSRF token.
+func (h *harness) loginPost(cl *http.Client, form url.Values) *http.Response {
+	h.t.Helper()
+	_, page := h.get(cl, "/login")
+	tok := regexpFind(`name="csrf" value="([0-9a-f]{64})"`, page)
+	if tok == "" {
+		h.t.Fatalf("no CSRF token on the login page:\n%s", page)
+	}
+	f := url.Values{}
+	for k, v := range form {
+		f[k] = v
+	}
+	f.Set("csrf", tok)
+	return h.post(cl, "/login", f)
 }
 
 func (h *harness) get(cl *http.Client, path string) (*http.Response, string) {

@@ -99,12 +99,28 @@ const (
 	failDelay   = 500 * time.Millisecond
 )
 
+// LoginAttempts counts login attempts per account atomically: an attempt
+// is reserved before the password is checked, so parallel guesses count
+// as they happen (25 at once for a fresh account are 5 checked, 20
+// refused). The memory limiter serves one process; postgres.Store shares
+// the count across replicas.
+type LoginAttempts interface {
+	// ReserveLogin counts one attempt at name and reports whether it may
+	// go ahead: fewer than max attempts (failed or under way) within
+	// window, and no lockout running. A refused attempt (re)starts a
+	// lockout of window.
+	ReserveLogin(ctx context.Context, name string, max int, window time.Duration) (bool, error)
+	// LoginSucceeded clears name's count.
+	LoginSucceeded(ctx context.Context, name string) error
+}
+
 type failures struct {
 	count int
 	first time.Time // start of the counting window
 	until time.Time // locked until
 }
 
+// limiter is the in-process LoginAttempts.
 type limiter struct {
 	mu  sync.Mutex
 	m   map[string]*failures
@@ -115,43 +131,38 @@ func newLimiter(now func() time.Time) *limiter {
 	return &limiter{m: map[string]*failures{}, now: now}
 }
 
-// locked reports whether name is locked out now.
-func (l *limiter) locked(name string) bool {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	f, ok := l.m[name]
-	return ok && l.now().Before(f.until)
-}
-
-// fail counts a failed login and reports whether it locked the account.
-func (l *limiter) fail(name string) bool {
+// ReserveLogin implements LoginAttempts.
+func (l *limiter) ReserveLogin(_ context.Context, name string, max int, window time.Duration) (bool, error) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	now := l.now()
 	if len(l.m) > 10000 { // unknown names must not grow the map without bound
 		for k, f := range l.m {
-			if now.Sub(f.first) > lockoutFor && now.After(f.until) {
+			if now.Sub(f.first) > window && now.After(f.until) {
 				delete(l.m, k)
 			}
 		}
 	}
 	f, ok := l.m[name]
-	if !ok || now.Sub(f.first) > lockoutFor {
+	if ok && now.Before(f.until) {
+		return false, nil
+	}
+	if !ok || now.Sub(f.first) > window {
 		f = &failures{first: now}
 		l.m[name] = f
 	}
-	f.count++
-	if f.count >= maxFailures {
-		f.until = now.Add(lockoutFor)
-		f.count, f.first = 0, now
-		return true
+	if f.count >= max {
+		f.until = now.Add(window)
+		return false, nil
 	}
-	return false
+	f.count++
+	return true, nil
 }
 
-// succeed clears the failures of name.
-func (l *limiter) succeed(name string) {
+// LoginSucceeded implements LoginAttempts.
+func (l *limiter) LoginSucceeded(_ context.Context, name string) error {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	delete(l.m, name)
+	return nil
 }

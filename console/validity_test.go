@@ -4,7 +4,9 @@ import (
 	"context"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
+	"sync"
 	"testing"
 
 	"policybot/retrieval"
@@ -103,4 +105,40 @@ func TestUnansweredValidity(t *testing.T) {
 
 func (h *harness) overrideExpired() retrieval.ValidityOverride {
 	return retrieval.ValidityOverride{Expires: "2025-12-31", By: "admin1", At: h.now}
+}
+
+// TestLoginCSRFAndParallelLockout: a login post without the login page's
+// token is refused; 25 parallel wrong passwords and the right one for a
+// fresh account get at most five password checks.
+func TestLoginCSRFAndParallelLockout(t *testing.T) {
+	h := newHarness(t)
+	if resp := h.post(h.client(), "/login", url.Values{"name": {"admin1"}, "password": {h.password}}); resp.StatusCode != http.StatusForbidden {
+		t.Errorf("login without the form's token: %d, want 403", resp.StatusCode)
+	}
+	cl := h.client()
+	_, page := h.get(cl, "/login")
+	tok := regexpFind(`name="csrf" value="([0-9a-f]{64})"`, page)
+	if resp := h.post(cl, "/login", url.Values{"name": {"admin1"}, "password": {h.password}, "csrf": {strings.Repeat("0", 64)}}); resp.StatusCode != http.StatusForbidden || tok == "" {
+		t.Errorf("login with another token: %d, want 403", resp.StatusCode)
+	}
+	var mu sync.Mutex
+	codes := map[int]int{}
+	var wg sync.WaitGroup
+	for i := range 26 {
+		wg.Go(func() {
+			pw := "wrong password " + strconv.Itoa(i)
+			if i == 25 {
+				pw = h.password
+			}
+			resp := h.loginPost(h.client(), url.Values{"name": {"admin1"}, "password": {pw}})
+			mu.Lock()
+			codes[resp.StatusCode]++
+			mu.Unlock()
+		})
+	}
+	wg.Wait()
+	// (A success clears the count, so one more guess may follow it.)
+	if codes[http.StatusUnauthorized] > 5 || codes[http.StatusTooManyRequests] < 20 {
+		t.Errorf("responses %v: want at most 5 wrong passwords checked, the rest refused", codes)
+	}
 }

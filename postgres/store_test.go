@@ -150,6 +150,7 @@ func TestMigrateHalfvecIndex(t *testing.T) {
 		"ALTER TABLE documents DROP COLUMN validity",
 		"DROP TABLE validity_overrides",
 		"ALTER TABLE unanswered DROP COLUMN document", // added by migration 10
+		"DROP TABLE login_attempts",                   // added by migration 11
 		"DELETE FROM schema_migrations WHERE version >= 6",
 	} {
 		if _, err := s.pool.Exec(ctx, q); err != nil {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
@@ -154,4 +155,54 @@ func (s *Store) AuditEntries(ctx context.Context, limit int) ([]console.AuditEnt
 		return nil, fmt.Errorf("postgres: audit entries: %w", err)
 	}
 	return out, nil
+}
+
+var _ console.LoginAttempts = (*Store)(nil)
+
+// ReserveLogin implements console.LoginAttempts for every replica at once:
+// the account's row is locked while the attempt is counted, so parallel
+// attempts are counted one after the other.
+func (s *Store) ReserveLogin(ctx context.Context, name string, max int, window time.Duration) (bool, error) {
+	allowed := false
+	err := s.transact(ctx, pgx.TxOptions{}, func(tx pgx.Tx) error {
+		if _, err := tx.Exec(ctx, `INSERT INTO login_attempts (name, count, first_at) VALUES ($1, 0, now())
+			ON CONFLICT (name) DO NOTHING`, name); err != nil {
+			return err
+		}
+		var (
+			count      int
+			first, now time.Time
+			until      *time.Time
+		)
+		if err := tx.QueryRow(ctx, `SELECT count, first_at, locked_until, now() FROM login_attempts WHERE name = $1 FOR UPDATE`,
+			name).Scan(&count, &first, &until, &now); err != nil {
+			return err
+		}
+		switch {
+		case until != nil && now.Before(*until):
+			return nil
+		case now.Sub(first) > window:
+			count, first = 0, now
+		}
+		if count >= max {
+			_, err := tx.Exec(ctx, `UPDATE login_attempts SET locked_until = $2 WHERE name = $1`, name, now.Add(window))
+			return err
+		}
+		allowed = true
+		_, err := tx.Exec(ctx, `UPDATE login_attempts SET count = $2, first_at = $3, locked_until = NULL WHERE name = $1`,
+			name, count+1, first)
+		return err
+	})
+	if err != nil {
+		return false, fmt.Errorf("postgres: reserve login: %w", err)
+	}
+	return allowed, nil
+}
+
+// LoginSucceeded clears an account's attempts.
+func (s *Store) LoginSucceeded(ctx context.Context, name string) error {
+	if _, err := s.pool.Exec(ctx, `DELETE FROM login_attempts WHERE name = $1`, name); err != nil {
+		return fmt.Errorf("postgres: login succeeded: %w", err)
+	}
+	return nil
 }

@@ -3,6 +3,8 @@ package postgres
 import (
 	"context"
 	"errors"
+	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -119,5 +121,37 @@ func TestAuditLog(t *testing.T) {
 	all, err := s.AuditEntries(ctx, 0)
 	if err != nil || len(all) != 3 {
 		t.Errorf("AuditEntries(0) = %d entries, %v; want 3", len(all), err)
+	}
+}
+
+// TestLoginAttemptsShared: parallel attempts on two replicas are counted
+// atomically: 5 go ahead, the rest are refused, and a success clears them.
+func TestLoginAttemptsShared(t *testing.T) {
+	ctx := context.Background()
+	url := newSchema(t)
+	a, b := openURL(t, url), openURL(t, url) // two replicas on one database
+	var allowed atomic.Int64
+	var wg sync.WaitGroup
+	for i := range 26 {
+		wg.Go(func() {
+			s := []*Store{a, b}[i%2]
+			ok, err := s.ReserveLogin(ctx, "admin1", 5, 15*time.Minute)
+			if err != nil {
+				t.Error(err)
+			}
+			if ok {
+				allowed.Add(1)
+			}
+		})
+	}
+	wg.Wait()
+	if n := allowed.Load(); n != 5 {
+		t.Errorf("%d of 26 parallel attempts went ahead, want 5", n)
+	}
+	if err := a.LoginSucceeded(ctx, "admin1"); err != nil {
+		t.Fatal(err)
+	}
+	if ok, err := b.ReserveLogin(ctx, "admin1", 5, 15*time.Minute); err != nil || !ok {
+		t.Errorf("after a success: %v, %v", ok, err)
 	}
 }

@@ -42,7 +42,7 @@ func newConsole(ctx context.Context, s *stack, log *slog.Logger) (*console.Conso
 	// or in memory for as long as the memory store keeps the documents.
 	var sources console.SourceStore
 	if pg, ok := s.store.(*postgres.Store); ok {
-		cfg.Users, cfg.Sessions, cfg.Audit = pg, pg, pg
+		cfg.Users, cfg.Sessions, cfg.Audit, cfg.LoginAttempts = pg, pg, pg, pg
 		sources = pg
 	} else {
 		fstore, err := console.NewFileStore(s.cfg.DataDir)
