@@ -37,7 +37,11 @@ func pendingKey(openid string) string {
 // replies a placeholder and the answer is pushed when done.
 func (h *Handler) once(ctx context.Context, d *delivery, compute computeFunc) {
 	arrived := time.Now()
-	claimed, err := h.cfg.State.ClaimMessage(ctx, d.key, h.cfg.MessageTTL)
+	// Every shared-state call has a deadline within WeChat's 5 s: a hung
+	// database costs a "try again" reply, never a silent hang.
+	cctx, cancel := context.WithTimeout(ctx, stateTimeout)
+	claimed, err := h.cfg.State.ClaimMessage(cctx, d.key, h.cfg.MessageTTL)
+	cancel()
 	if err != nil {
 		h.log.Error("wechat claim message", "err", err, "msg", d.key, "openid", hashID(d.openid))
 		d.reply, d.outcome = textReply(textFailed), "error"
@@ -47,7 +51,10 @@ func (h *Handler) once(ctx context.Context, d *delivery, compute computeFunc) {
 	var age time.Duration
 	if claimed {
 		stamp := []byte(strconv.FormatInt(arrived.UnixNano(), 10))
-		if err := h.cfg.State.KVSet(ctx, claimedAtKey(d.key), stamp, h.cfg.MessageTTL); err != nil {
+		sctx, cancel := context.WithTimeout(ctx, stateTimeout)
+		err := h.cfg.State.KVSet(sctx, claimedAtKey(d.key), stamp, h.cfg.MessageTTL)
+		cancel()
+		if err != nil {
 			h.log.Warn("wechat record claim time", "err", err, "msg", d.key)
 		}
 		h.start(d.key, d.openid, compute)
@@ -78,7 +85,9 @@ func (h *Handler) once(ctx context.Context, d *delivery, compute computeFunc) {
 	}
 	// Last try. Whoever claims the async key first decides: this delivery
 	// (placeholder now, push later) or the finished computation (passive reply).
-	won, err := h.cfg.State.ClaimMessage(ctx, asyncKey(d.key), h.cfg.MessageTTL)
+	actx, cancel := context.WithTimeout(ctx, stateTimeout)
+	won, err := h.cfg.State.ClaimMessage(actx, asyncKey(d.key), h.cfg.MessageTTL)
+	cancel()
 	if err != nil {
 		h.log.Error("wechat claim async", "err", err, "msg", d.key)
 		won = true // the computation pushes when it cannot claim either

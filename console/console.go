@@ -11,11 +11,14 @@ import (
 	"errors"
 	"fmt"
 	"html/template"
+	"io"
 	"io/fs"
 	"log/slog"
+	"net"
 	"net/http"
 	"strings"
 	"sync"
+	"syscall"
 	"time"
 
 	"policybot/answer"
@@ -228,8 +231,18 @@ func statusOf(err error) (int, string) {
 		return http.StatusNotFound, "文件或条款不存在。"
 	case errors.Is(err, context.DeadlineExceeded), errors.Is(err, context.Canceled):
 		return http.StatusServiceUnavailable, "处理超时，请稍后重试。"
+	case unreachable(err):
+		return http.StatusServiceUnavailable, "服务暂时不可用，请稍后重试。"
 	}
 	return http.StatusInternalServerError, "服务暂时出错，请稍后重试。"
+}
+
+// unreachable reports whether err is a store that cannot be reached (a
+// refused or broken connection): the service is unavailable, not broken.
+func unreachable(err error) bool {
+	var ne net.Error
+	return errors.As(err, &ne) || errors.Is(err, syscall.ECONNREFUSED) || errors.Is(err, syscall.ECONNRESET) ||
+		errors.Is(err, io.ErrUnexpectedEOF)
 }
 
 type handlerFunc func(w http.ResponseWriter, r *http.Request) error

@@ -121,7 +121,8 @@ func (a countingAsker) Ask(ctx context.Context, req answer.Request) (answer.Answ
 // replica is one complete server: its own pool, searcher, answer service,
 // WeChat handler and HTTP server on :0.
 type replica struct {
-	url string
+	url  string // the /wechat endpoint
+	base string
 }
 
 // cluster is what the replicas share in the test process: the counters.
@@ -129,10 +130,13 @@ type cluster struct {
 	calls, delay atomic.Int64
 }
 
-func (c *cluster) start(t *testing.T) *replica {
+func (c *cluster) start(t *testing.T) *replica { return c.startOn(t, testURL) }
+
+// startOn starts a replica whose store connects to dbURL.
+func (c *cluster) startOn(t *testing.T, dbURL string) *replica {
 	t.Helper()
 	ctx := context.Background()
-	st, err := postgres.Open(ctx, testURL, postgres.WithMaxConns(4))
+	st, err := postgres.Open(ctx, dbURL, postgres.WithMaxConns(4))
 	if err != nil {
 		t.Fatalf("open store: %v", err)
 	}
@@ -151,7 +155,8 @@ func (c *cluster) start(t *testing.T) *replica {
 	if err != nil {
 		t.Fatalf("bot: %v", err)
 	}
-	srv := web.New(web.Config{Searcher: searcher, Asker: svc, Store: st, Answers: st, WeChat: h, Logger: log})
+	srv := web.New(web.Config{Searcher: searcher, Asker: svc, Store: st, Answers: st, WeChat: h, Logger: log,
+		RequestTimeout: 2 * time.Second})
 	if err := srv.Open("127.0.0.1:0"); err != nil {
 		t.Fatalf("listen: %v", err)
 	}
@@ -164,7 +169,7 @@ func (c *cluster) start(t *testing.T) *replica {
 		_ = h.Shutdown(ctx)
 		st.Close()
 	})
-	return &replica{url: "http://" + srv.Addr() + "/wechat"}
+	return &replica{url: "http://" + srv.Addr() + "/wechat", base: "http://" + srv.Addr()}
 }
 
 // ask delivers a signed text message and returns the passive reply's text.

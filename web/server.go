@@ -49,8 +49,10 @@ type Config struct {
 	Store     Pinger
 	Answers   PublicAnswers
 	APITokens []string
-	WeChat    http.Handler
-	Metrics   http.Handler
+	// RequestTimeout bounds each request but /wechat's; 0: RequestTimeout.
+	RequestTimeout time.Duration
+	WeChat         http.Handler
+	Metrics        http.Handler
 	// Extra mounts more routes (the console and admin pages) on the same mux.
 	Extra  func(mux *http.ServeMux)
 	Logger *slog.Logger
@@ -80,7 +82,28 @@ func New(cfg Config) *Server {
 func (s *Server) SetReady(v bool) { s.ready.Store(v) }
 
 // Handler returns the root handler with logging and panic recovery.
-func (s *Server) Handler() http.Handler { return s.recoverer(s.mux) }
+func (s *Server) Handler() http.Handler { return s.recoverer(s.deadline(s.mux)) }
+
+// RequestTimeout bounds a request's work (its store and model calls see the
+// deadline through the request context): a hung database costs a 503, not
+// a client waiting for ever. /wechat keeps its own budget (WeChat's 5 s).
+const RequestTimeout = 15 * time.Second
+
+func (s *Server) deadline(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/wechat" {
+			next.ServeHTTP(w, r)
+			return
+		}
+		d := s.cfg.RequestTimeout
+		if d <= 0 {
+			d = RequestTimeout
+		}
+		ctx, cancel := context.WithTimeout(r.Context(), d)
+		defer cancel()
+		next.ServeHTTP(w, r.WithContext(ctx))
+	})
+}
 
 func (s *Server) routes() {
 	s.mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
