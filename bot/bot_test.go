@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"encoding/xml"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -39,9 +40,10 @@ const (
 
 // fakeAsker is the answer service at the edge of the bot.
 type fakeAsker struct {
-	answer  answer.Answer
-	release chan struct{} // when set, Ask blocks until it is closed
-	calls   atomic.Int64
+	answer    answer.Answer
+	failFirst atomic.Bool   // the first call fails, as an outage would
+	release   chan struct{} // when set, Ask blocks until it is closed
+	calls     atomic.Int64
 
 	mu   sync.Mutex
 	reqs []answer.Request
@@ -58,6 +60,9 @@ func (f *fakeAsker) Ask(ctx context.Context, req answer.Request) (answer.Answer,
 		case <-ctx.Done():
 			return answer.Answer{}, ctx.Err()
 		}
+	}
+	if f.failFirst.CompareAndSwap(true, false) {
+		return answer.Answer{}, errors.New("embeddings: 503")
 	}
 	return f.answer, nil
 }
@@ -825,5 +830,29 @@ func TestHygiene(t *testing.T) {
 	}
 	if got := asker.lastRequest(t).Question; !utf8.ValidString(got) || got != "续贷怎么办" {
 		t.Errorf("question asked %q", got)
+	}
+}
+
+// TestContinueAfterFailure: a late answer that failed and could not be
+// pushed is asked again by "继续", not repeated as the failure text.
+func TestContinueAfterFailure(t *testing.T) {
+	newFakeWeChat(t, []string{"token-1"}, map[string]int{"token-1": 45015}) // pushes refused: the user must send 继续
+	asker := newAsker()
+	asker.release = make(chan struct{})
+	asker.failFirst.Store(true)
+	b := newTestBot(t, state.NewMemory(), asker, nil)
+	if got := b.untilPlaceholder(t, 7101); !strings.HasPrefix(got, "正在查询，请稍候…") {
+		t.Fatalf("third try reply %q, want the placeholder", got)
+	}
+	close(asker.release)
+	waitFor(t, "the pending answer", func() bool {
+		_, err := b.st.KVGet(context.Background(), pendingKey(testOpenID))
+		return err == nil
+	})
+	if got := b.ask(t, 7102, "继续"); got != shortAnswer {
+		t.Errorf("继续 after a failure: %q, want the question answered again", got)
+	}
+	if n := asker.calls.Load(); n != 2 {
+		t.Errorf("Ask called %d times, want 2", n)
 	}
 }

@@ -17,6 +17,8 @@ import (
 type result struct {
 	Text    string `json:"text"`
 	Outcome string `json:"outcome"`
+	// Question is kept with a failure, so that "继续" asks it again.
+	Question string `json:"question,omitempty"`
 }
 
 // computeFunc computes a message's result. It runs apart from the request
@@ -242,7 +244,7 @@ func (h *Handler) ask(openid, question string) computeFunc {
 		h.metrics.latency.Observe(elapsed.Seconds())
 		if err != nil {
 			h.log.Error("wechat ask", "err", err, "openid", hashID(openid), "latency_ms", elapsed.Milliseconds())
-			return result{Text: textFailed, Outcome: "error"}
+			return result{Text: textFailed, Outcome: "error", Question: question}
 		}
 		outcome := "answered"
 		if !a.Answered {
@@ -271,6 +273,14 @@ func (h *Handler) takePending(openid string) computeFunc {
 		}
 		if err := h.cfg.State.KVDelete(ctx, pendingKey(openid)); err != nil {
 			h.log.Warn("wechat delete pending", "err", err, "openid", hashID(openid))
+		}
+		if res.Outcome == "error" && res.Question != "" {
+			// What waited was a failure: ask again rather than repeat it.
+			again := h.ask(openid, res.Question)(ctx)
+			if again.Outcome != "error" {
+				again.Outcome = "pending_asked_again"
+			}
+			return again
 		}
 		return result{Text: res.Text, Outcome: "pending_delivered"}
 	}
