@@ -39,7 +39,7 @@ func jurisdiction(docRegion, asker string) int {
 // in sibling items, and citing one clause per document left out the one
 // asked for (measured on the three question sets: the gold clause cited in
 // 26/22/29 answers of 28/30/37, then in 27/23/32).
-const sameDocTop = 3
+const sameDocTop = maxCandidates
 
 // candidates picks the hits an answer may cite, at most n, each scoring at
 // least related × the best score, one per document except among the top

@@ -37,17 +37,22 @@ var _ Generator = Extractive{}
 func (Extractive) Generate(_ context.Context, question string, hits []retrieval.Hit) (Draft, error) {
 	terms := segment.Query(question)
 	list := reAsksList.MatchString(question)
+	order := leadOrder(hits, terms, question)
 	var d Draft
 	var paras []string
 	first := 0.0
 	covered := map[string]bool{}
-	for i, h := range hits {
+	for _, i := range order {
+		h := hits[i]
+		if len(d.Cited) == maxCitations {
+			break
+		}
 		limit := firstQuoteRunes
 		if i > 0 {
 			limit = furtherQuoteRunes
 		}
 		quote, best := quoteClause(h, terms, question, limit)
-		if i == 0 {
+		if len(d.Cited) == 0 {
 			first = best
 		} else if quote == "" || best == 0 || best < sentenceShare*first && !siblingOfCited(h, hits, d.Cited) ||
 			!list && !adds(quote, terms, covered) {
@@ -66,6 +71,49 @@ func (Extractive) Generate(_ context.Context, question string, hits []retrieval.
 	}
 	d.Text = strings.Join(paras, "\n\n")
 	return d, nil
+}
+
+// leadShare: a close hit may lead instead of the best one when it scores
+// at least this share of the best's score.
+const leadShare = 0.9
+
+// leadOrder is the order the hits are considered in: the searcher's, except
+// that the first is a clause that states what was asked when a close one
+// does and the best does not (the rate of 增值税法 第十条 over 第十六条's
+// 销项税额 for "税率是多少"), and a document's preamble or closing text
+// gives way to a close measure or article.
+func leadOrder(hits []retrieval.Hit, terms []segment.Term, question string) []int {
+	order := make([]int, len(hits))
+	for i := range order {
+		order[i] = i
+	}
+	if len(hits) < 2 {
+		return order
+	}
+	close := func(i int) bool { return hits[i].Score >= leadShare*hits[0].Score }
+	lead := 0
+	if hits[0].Clause.Role != "" {
+		for i := 1; i < len(hits) && close(i); i++ {
+			if hits[i].Clause.Role == "" {
+				lead = i
+				break
+			}
+		}
+	}
+	if want := askedFor(question); want != nil {
+		if q, _ := quoteClause(hits[lead], terms, question, firstQuoteRunes); !want.MatchString(q) {
+			for i := 0; i < len(hits) && close(i); i++ {
+				if q, best := quoteClause(hits[i], terms, question, firstQuoteRunes); best > 0 && want.MatchString(q) && hits[i].Clause.Role == "" {
+					lead = i
+					break
+				}
+			}
+		}
+	}
+	if lead > 0 {
+		order = append([]int{lead}, append(order[:lead:lead], order[lead+1:]...)...)
+	}
+	return order
 }
 
 // Quote lengths, in runes: the first clause's answer, and what a further

@@ -56,8 +56,10 @@ const (
 	DefaultK             = 10
 	// SessionTTL is how long a conversation is remembered after its last question.
 	SessionTTL = 30 * time.Minute
-	// maxCitations bounds the clauses one answer cites.
-	maxCitations = 3
+	// maxCitations bounds the clauses one answer cites; the generator
+	// chooses them among up to maxCandidates.
+	maxCitations  = 3
+	maxCandidates = 5
 )
 
 // Config configures a Service. Zero fields take the defaults above.
@@ -253,7 +255,7 @@ func (t *turn) answer(ctx context.Context, query, topic string) (Answer, error) 
 		s.record(ctx, t.question, t.region, best, bestDoc, false)
 	}
 
-	cands := candidates(hits, t.question, t.region, s.cfg.Related, maxCitations)
+	cands := candidates(hits, t.question, t.region, s.cfg.Related, maxCandidates)
 	cands, notice := t.preferCurrent(ctx, query, cands, hits)
 	cited, body, extractive := t.generate(ctx, query, cands)
 	t.sess.markShown(cited)

@@ -115,7 +115,8 @@ func TestCandidates(t *testing.T) {
 		want     []string
 	}{
 		{"own region then national", []retrieval.Hit{credit, national, finance}, "续贷", "天津市", []string{"tj/6", "tj/7", "gov/3"}},
-		{"same document only in the top three", []retrieval.Hit{credit, national, near(other, 0.9), finance}, "续贷", "天津市", []string{"tj/6", "gov/3"}},
+		{"same document within the top five", []retrieval.Hit{credit, national, near(other, 0.9), finance}, "续贷", "天津市", []string{"tj/6", "tj/7", "gov/3"}},
+		{"same document not beyond the top five", []retrieval.Hit{credit, near(national, 0.89), near(other, 0.89), near(bj2, 0.88), near(other, 0.87), finance}, "续贷", "天津市", []string{"tj/6", "gov/3"}},
 		{"national first when best", []retrieval.Hit{near(national, 0.95), credit}, "续贷", "天津市", []string{"gov/3", "tj/6"}},
 		{"district asker gets city policy", []retrieval.Hit{credit, national}, "续贷", "天津市滨海新区", []string{"tj/6", "gov/3"}},
 		{"other region dropped", []retrieval.Hit{credit, other}, "续贷", "天津市", []string{"tj/6"}},
