@@ -174,14 +174,34 @@ func compose(lead, body string, cited []retrieval.Hit) string {
 	if body = strings.TrimSpace(body); body != "" {
 		parts = append(parts, body)
 	}
+	seen := map[string]bool{}
 	for i, h := range cited {
 		c := citation(h)
+		if seen[h.Document.ID] {
+			// A further clause of a document already named: its title
+			// (often 60 characters) once is enough.
+			c = sameDocCitation(h)
+		}
+		seen[h.Document.ID] = true
 		if len(cited) > 1 {
 			c = "[" + strconv.Itoa(i+1) + "] " + c
 		}
 		parts = append(parts, c)
 	}
 	return strings.Join(parts, "\n\n")
+}
+
+// sameDocCitation is the 依据 line of a clause whose document an earlier
+// citation of the answer names: "依据：同一文件 （四）加强信贷支持".
+func sameDocCitation(h retrieval.Hit) string {
+	c := "依据：同一文件 " + clauseRef(h.Clause)
+	if h.Clause.Validity != nil {
+		c += statusTag(h)
+	}
+	if ag := agencies(h.Clause); len(ag) > 0 {
+		c += "\n责任单位：" + strings.Join(ag, "、")
+	}
+	return c
 }
 
 var markerRE = regexp.MustCompile(`\[(\d{1,2})\]`)

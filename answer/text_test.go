@@ -244,3 +244,12 @@ func TestExtractive(t *testing.T) {
 		}
 	})
 }
+
+// TestComposeSameDocument: a further clause of a document already cited
+// names the document once.
+func TestComposeSameDocument(t *testing.T) {
+	got := compose("", "甲[1]\n\n乙[2]", []retrieval.Hit{credit, finance})
+	if strings.Count(got, "《天津市提升中小企业竞争力若干措施》") != 1 || !strings.Contains(got, "[2] 依据：同一文件 （五）创新金融服务模式\n责任单位：") {
+		t.Errorf("compose:\n%s", got)
+	}
+}

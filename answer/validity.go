@@ -84,7 +84,9 @@ func (t *turn) preferCurrent(ctx context.Context, query string, cands, hits []re
 		}
 	}
 	if now == nil {
-		return cands, notice
+		// The policy no longer in force is cited first, just below: the
+		// notice need not repeat its title.
+		return cands, "提示：" + statusSentenceAs(old, "该政策")
 	}
 	out := []retrieval.Hit{*now}
 	for _, h := range cands {
@@ -125,9 +127,11 @@ func bestOf(hits []retrieval.Hit, id string) *retrieval.Hit {
 
 // statusSentence says in one sentence where a document stands, the way a
 // hotline agent would: 《…》已于2020年12月31日到期。
-func statusSentence(h retrieval.Hit) string {
+func statusSentence(h retrieval.Hit) string { return statusSentenceAs(h, docName(h.Document)) }
+
+// statusSentenceAs is statusSentence naming the document name.
+func statusSentenceAs(h retrieval.Hit, name string) string {
 	v := h.Document.Validity
-	name := docName(h.Document)
 	if v == nil {
 		return name + "的效力状态未知。"
 	}
