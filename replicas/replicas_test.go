@@ -134,6 +134,11 @@ func (c *cluster) start(t *testing.T) *replica { return c.startOn(t, testURL) }
 
 // startOn starts a replica whose store connects to dbURL.
 func (c *cluster) startOn(t *testing.T, dbURL string) *replica {
+	return c.startWith(t, dbURL, embeddings.NewLocal(0), nil)
+}
+
+// startWith starts a replica with its own embedder and generator (nil: extractive).
+func (c *cluster) startWith(t *testing.T, dbURL string, emb embeddings.Embedder, gen answer.Generator) *replica {
 	t.Helper()
 	ctx := context.Background()
 	st, err := postgres.Open(ctx, dbURL, postgres.WithMaxConns(4))
@@ -141,9 +146,10 @@ func (c *cluster) startOn(t *testing.T, dbURL string) *replica {
 		t.Fatalf("open store: %v", err)
 	}
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
-	emb := embeddings.NewLocal(0)
 	searcher := retrieval.NewSearcher(st, emb, "天津市")
-	svc := answer.New(answer.Config{Searcher: searcher, Sessions: st, Recorder: st, DefaultRegion: "天津市", Logger: log})
+	searcher.SetEmbedBudget(300 * time.Millisecond)
+	svc := answer.New(answer.Config{Searcher: searcher, Generator: gen, Budget: time.Second, Sessions: st, Recorder: st,
+		DefaultRegion: "天津市", Logger: log})
 	h, err := bot.New(bot.Config{
 		Token: token, AppID: appID, AppSecret: secret, Region: "天津市", RateLimit: -1,
 		// WeChat's 5 s, scaled down: a reply waits 300 ms, a retry comes after 200 ms.
