@@ -18,6 +18,7 @@ import (
 	"log/slog"
 	"net/http"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 	"unicode/utf8"
@@ -68,7 +69,12 @@ type Config struct {
 	TimestampWindow time.Duration     // default 5 min
 	RateLimit       int               // messages a minute per openid; default 10, negative: off
 	MenuQuestions   map[string]string // CLICK event key → question
-	ReplyBudget     time.Duration     // time a delivery waits for a passive reply; default 4.5 s
+	// AgentHours are when customer-service agents answer ("09:00-17:30",
+	// Monday to Friday, China time); empty: always. Outside them "转人工"
+	// gets Hotline instead of a transfer nobody picks up.
+	AgentHours  string
+	Hotline     string        // e.g. "12345 政务服务热线"; default 12345
+	ReplyBudget time.Duration // time a delivery waits for a passive reply; default 4.5 s
 
 	// RetryInterval is how long WeChat waits before resending (about 5 s);
 	// a claim older than 1.5 intervals means the delivery is the last try.
@@ -83,6 +89,41 @@ type Config struct {
 	State    State
 	Registry prometheus.Registerer // nil: metrics are kept but not exposed
 	Logger   *slog.Logger          // nil: slog.Default()
+}
+
+// agentsOnline reports whether t falls within AgentHours.
+func (c *Config) agentsOnline(t time.Time) bool {
+	if c.AgentHours == "" {
+		return true
+	}
+	from, to, ok := parseHours(c.AgentHours)
+	if !ok {
+		return true
+	}
+	t = t.In(time.FixedZone("CST", 8*3600))
+	if wd := t.Weekday(); wd == time.Saturday || wd == time.Sunday {
+		return false
+	}
+	m := t.Hour()*60 + t.Minute()
+	return m >= from && m < to
+}
+
+func (c *Config) offlineText() string {
+	hotline := c.Hotline
+	if hotline == "" {
+		hotline = "12345 政务服务热线"
+	}
+	return "人工客服现在不在线（服务时间：工作日 " + c.AgentHours + "）。您可以继续向我提问，或拨打 " + hotline + " 咨询。"
+}
+
+// parseHours reads "09:00-17:30" as minutes after midnight.
+func parseHours(s string) (from, to int, ok bool) {
+	var h1, m1, h2, m2 int
+	if _, err := fmt.Sscanf(strings.TrimSpace(s), "%d:%d-%d:%d", &h1, &m1, &h2, &m2); err != nil {
+		return 0, 0, false
+	}
+	from, to = h1*60+m1, h2*60+m2
+	return from, to, from < to && to <= 24*60
 }
 
 func (c *Config) setDefaults() {

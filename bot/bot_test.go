@@ -856,3 +856,29 @@ func TestContinueAfterFailure(t *testing.T) {
 		t.Errorf("Ask called %d times, want 2", n)
 	}
 }
+
+// TestHandoff: the ways users ask for a person transfer them and tell them
+// so; outside the agents' hours they get the hotline; a question that
+// mentions 人工 is still a question.
+func TestHandoff(t *testing.T) {
+	api := newFakeWeChat(t, []string{"token-1"}, nil)
+	asker := newAsker()
+	b := newTestBot(t, state.NewMemory(), asker, nil)
+	for i, q := range []string{"转人工", "我要找人工客服", "找人工", "人工服务", "转人工客服。"} {
+		status, body := b.post(t, textXML(testOpenID, int64(8001+i), q))
+		if status != http.StatusOK || !strings.Contains(body, "transfer_customer_service") {
+			t.Errorf("%q: %d %s", q, status, body)
+		}
+	}
+	waitFor(t, "the handoff notices", func() bool { _, sends := api.snapshot(); return len(sends) == 5 })
+	if _, sends := api.snapshot(); sends[0].Content != textHandoff {
+		t.Errorf("notice %q", sends[0].Content)
+	}
+	if r := b.ask(t, 8010, "人工智能企业有什么补贴"); r != shortAnswer {
+		t.Errorf("a question mentioning 人工: %q", r)
+	}
+	closed := newTestBot(t, state.NewMemory(), asker, func(c *Config) { c.AgentHours = "00:00-00:01"; c.Hotline = "022-12345" })
+	if r := closed.ask(t, 8020, "我要找人工客服"); !strings.Contains(r, "不在线") || !strings.Contains(r, "022-12345") {
+		t.Errorf("outside agent hours: %q", r)
+	}
+}

@@ -3,8 +3,10 @@ package bot
 import (
 	"context"
 	"policybot/state"
+	"regexp"
 	"strconv"
 	"strings"
+	"time"
 	"unicode/utf8"
 
 	"github.com/silenceper/wechat/v2/officialaccount/message"
@@ -18,6 +20,7 @@ const (
 	textVoiceUnclear = "抱歉，没有听清您的语音，请用文字输入您的问题。"
 	textUnsupported  = "暂时只能回答文字或语音提问，请用文字描述您想了解的政策问题。"
 	textEmpty        = "请输入您想了解的政策问题，例如：小微企业续贷怎么办？"
+	textHandoff      = "正在为您转接人工客服，请稍候…"
 	textTooLong      = "您的问题太长了，请用500字以内简要说明想了解的政策，例如：小微企业续贷怎么办？"
 	textMenuUnknown  = "该菜单暂未配置问题，请直接输入您的问题。"
 	textRateLimited  = "您的提问有点频繁，请稍等一分钟后再问。"
@@ -76,17 +79,48 @@ func (h *Handler) handleText(ctx context.Context, m *message.MixMessage, text st
 		d.reply, d.outcome = textReply(textTooLong), "too_long"
 		return
 	}
-	switch command(text) {
+	cmd := command(text)
+	if wantsHuman(cmd) {
+		h.handoff(d)
+		return
+	}
+	switch cmd {
 	case "":
 		d.reply, d.outcome = textReply(textEmpty), "empty"
-	case "人工", "转人工", "人工客服", "转人工客服":
-		d.reply = &message.Reply{MsgType: message.MsgTypeTransfer, MsgData: message.NewTransferCustomer("")}
-		d.outcome = "transfer"
 	case "继续":
 		h.once(ctx, d, h.takePending(d.openid))
 	default:
 		h.once(ctx, d, h.ask(d.openid, text))
 	}
+}
+
+// reHuman: a short message asking for a person (转人工, 我要找人工客服, 找人工).
+var reHuman = regexp.MustCompile(`^(请|我要|我想|帮我)?(转|找|接|要|联系)?(一下)?(人工|真人|客服人员)(客服|服务|坐席)?(吧|呢|啊)?$`)
+
+func wantsHuman(s string) bool {
+	return s == "客服" || reHuman.MatchString(strings.ReplaceAll(s, " ", ""))
+}
+
+// handoff hands the user to the account's customer-service agents and tells
+// them so — a transfer reply carries no text, so the notice is pushed
+// alongside — or, outside the agents' hours, gives the hotline instead.
+func (h *Handler) handoff(d *delivery) {
+	if !h.cfg.agentsOnline(time.Now()) {
+		d.reply, d.outcome = textReply(h.cfg.offlineText()), "transfer_offline"
+		return
+	}
+	d.reply = &message.Reply{MsgType: message.MsgTypeTransfer, MsgData: message.NewTransferCustomer("")}
+	d.outcome = "transfer"
+	openid := d.openid
+	h.wg.Add(1)
+	go func() {
+		defer h.wg.Done()
+		ctx, cancel := context.WithTimeout(h.ctx, h.cfg.APITimeout)
+		defer cancel()
+		if err := h.sendText(ctx, openid, textHandoff); err != nil {
+			h.log.Warn("wechat handoff notice", "err", redact(err), "openid", hashID(openid))
+		}
+	}()
 }
 
 func (h *Handler) handleEvent(ctx context.Context, m *message.MixMessage, d *delivery) {

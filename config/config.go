@@ -67,6 +67,8 @@ type WeChat struct {
 	AppSecret       string            `yaml:"app_secret"`
 	EncodingAESKey  string            `yaml:"encoding_aes_key"`
 	AllowPlain      bool              `yaml:"allow_plain"`
+	AgentHours      string            `yaml:"agent_hours"`
+	Hotline         string            `yaml:"hotline"`
 	TimestampWindow Duration          `yaml:"timestamp_window"`
 	RateLimit       int               `yaml:"rate_limit"`
 	Menu            map[string]string `yaml:"menu"`
@@ -304,6 +306,14 @@ var Fields = []Field{
 		func() (func(*Config) string, func(*Config, string) error) {
 			return boolean(func(c *Config) *bool { return &c.WeChat.AllowPlain })
 		}),
+	field("wechat.agent_hours", "POLICYBOT_WECHAT_AGENT_HOURS", false, "when customer-service agents answer, e.g. 09:00-17:30 (Monday to Friday, China time); empty: always. Outside them 转人工 gets the hotline",
+		func() (func(*Config) string, func(*Config, string) error) {
+			return str(func(c *Config) *string { return &c.WeChat.AgentHours })
+		}),
+	field("wechat.hotline", "POLICYBOT_WECHAT_HOTLINE", false, "the hotline named when no agent is online; empty: 12345 政务服务热线",
+		func() (func(*Config) string, func(*Config, string) error) {
+			return str(func(c *Config) *string { return &c.WeChat.Hotline })
+		}),
 	field("wechat.timestamp_window", "POLICYBOT_WECHAT_TIMESTAMP_WINDOW", false, "requests with a timestamp further off are refused",
 		func() (func(*Config) string, func(*Config, string) error) {
 			return duration(func(c *Config) *Duration { return &c.WeChat.TimestampWindow })
@@ -386,6 +396,12 @@ func (c Config) Validate() error {
 		}
 	default:
 		return bad("store", "want memory or postgres, got %q", c.Store)
+	}
+	if h := c.WeChat.AgentHours; h != "" {
+		var h1, m1, h2, m2 int
+		if _, err := fmt.Sscanf(h, "%d:%d-%d:%d", &h1, &m1, &h2, &m2); err != nil || h1*60+m1 >= h2*60+m2 || h2*60+m2 > 24*60 {
+			return bad("wechat.agent_hours", "want HH:MM-HH:MM, got %q", h)
+		}
 	}
 	if c.AsOf != "" {
 		if _, err := time.Parse(time.DateOnly, c.AsOf); err != nil {

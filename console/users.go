@@ -75,6 +75,8 @@ type AuditLog interface {
 const (
 	minPasswordLen = 10
 	maxPasswordLen = 72
+	// PasswordRule is the rule as the user add command states it.
+	PasswordRule = "10 to 72 bytes (a Chinese character is 3)"
 )
 
 var userNameRE = regexp.MustCompile(`^[a-zA-Z0-9][a-zA-Z0-9._-]{1,31}$`)
@@ -89,7 +91,7 @@ func NewUser(name, role, password string, now time.Time) (User, error) {
 		return User{}, fmt.Errorf("new user %s: role %q: must be %s or %s", name, role, RoleAgent, RoleAdmin)
 	}
 	if n := len(password); n < minPasswordLen || n > maxPasswordLen {
-		return User{}, fmt.Errorf("new user %s: password must be %d to %d bytes long", name, minPasswordLen, maxPasswordLen)
+		return User{}, fmt.Errorf("new user %s: password must be %d to %d bytes long (a Chinese character is 3 bytes)", name, minPasswordLen, maxPasswordLen)
 	}
 	hash, err := bcrypt.GenerateFromPassword([]byte(password), bcrypt.DefaultCost)
 	if err != nil {

@@ -550,8 +550,8 @@ type corpusView struct {
 // waited for (within ctx).
 func (s *Searcher) corpus(ctx context.Context) (*corpusView, error) {
 	v := s.view.Load()
-	if v != nil && time.Since(v.at) < corpusViewTTL {
-		return v, nil
+	if v != nil && time.Since(v.at) < corpusViewTTL && v.validity.Len() > 0 {
+		return v, nil // an empty view is reloaded each time: the first documents count at once
 	}
 	if v != nil {
 		select {

@@ -467,3 +467,11 @@ func (ix *ValidityIndex) Title(id string) string {
 	}
 	return ""
 }
+
+// Len is how many active documents the index holds.
+func (ix *ValidityIndex) Len() int {
+	if ix == nil {
+		return 0
+	}
+	return len(ix.docs)
+}

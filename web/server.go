@@ -44,9 +44,12 @@ type PublicAnswers interface {
 
 // Config wires a Server. Nil WeChat or Metrics handlers leave those routes off.
 type Config struct {
-	Searcher  Searcher
-	Asker     Asker
-	Store     Pinger
+	Searcher Searcher
+	Asker    Asker
+	Store    Pinger
+	// Corpus reports how many active documents are searchable (nil: not
+	// checked); /readyz is 503 while there are none.
+	Corpus    func(ctx context.Context) (int, error)
 	Answers   PublicAnswers
 	APITokens []string
 	// RequestTimeout bounds each request but /wechat's; 0: RequestTimeout.
@@ -300,6 +303,20 @@ func (s *Server) readyz(w http.ResponseWriter, r *http.Request) error {
 		if err := s.cfg.Store.Ping(ctx); err != nil {
 			s.log.Warn("readyz: store unreachable", "err", err)
 			writeJSON(w, http.StatusServiceUnavailable, map[string]string{"status": "unavailable", "error": "store unreachable"})
+			return nil
+		}
+	}
+	if s.cfg.Corpus != nil {
+		ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
+		defer cancel()
+		n, err := s.cfg.Corpus(ctx)
+		if err != nil {
+			writeJSON(w, http.StatusServiceUnavailable, map[string]string{"status": "unavailable", "error": "documents not readable"})
+			return nil
+		}
+		if n == 0 {
+			writeJSON(w, http.StatusServiceUnavailable, map[string]string{"status": "empty",
+				"error": "the store holds no active documents: run policybot ingest (or upload one at /admin/documents)"})
 			return nil
 		}
 	}

@@ -309,3 +309,17 @@ type fixedSearcher struct{ hits []retrieval.Hit }
 func (f *fixedSearcher) Search(context.Context, retrieval.SearchRequest) ([]retrieval.Hit, error) {
 	return f.hits, nil
 }
+
+// TestReadyzEmpty: a store without documents is not ready, with the reason.
+func TestReadyzEmpty(t *testing.T) {
+	n := 0
+	ts, _ := newTestServer(t, Config{Searcher: &fakeSearcher{}, Store: fakePinger{},
+		Corpus: func(context.Context) (int, error) { return n, nil }})
+	if status, body := get(t, ts.URL+"/readyz"); status != 503 || !strings.Contains(body, `"status":"empty"`) || !strings.Contains(body, "policybot ingest") {
+		t.Errorf("empty store: %d %s", status, body)
+	}
+	n = 78
+	if status, body := get(t, ts.URL+"/readyz"); status != 200 {
+		t.Errorf("78 documents: %d %s", status, body)
+	}
+}

@@ -148,15 +148,20 @@ func TestServe(t *testing.T) {
 	if base == "" {
 		t.Fatalf("server did not start: %s", errb.String())
 	}
-	for time.Now().Before(deadline) {
+	ready := false
+	for !ready && time.Now().Before(deadline) {
 		resp, err := http.Get(base + "/readyz")
 		if err == nil {
 			resp.Body.Close()
-			if resp.StatusCode == 200 {
-				break
-			}
+			ready = resp.StatusCode == 200
 		}
 		time.Sleep(20 * time.Millisecond)
+	}
+	if !ready {
+		t.Fatalf("/readyz never 200: %s", errb.String())
+	}
+	if !strings.Contains(errb.String(), "msg=serving documents=1 ") {
+		t.Errorf("no line saying what is served: %s", errb.String())
 	}
 	resp, err := http.Get(base + "/api/ask?q=" + "%E5%B0%8F%E5%BE%AE%E4%BC%81%E4%B8%9A%E7%BB%AD%E8%B4%B7%E6%80%8E%E4%B9%88%E5%8A%9E&session=t1")
 	if err != nil {

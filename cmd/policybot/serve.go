@@ -99,6 +99,8 @@ func runServe(ctx context.Context, e *env, args []string) error {
 			AppSecret:       cfg.WeChat.AppSecret,
 			EncodingAESKey:  cfg.WeChat.EncodingAESKey,
 			AllowPlain:      cfg.WeChat.AllowPlain,
+			AgentHours:      cfg.WeChat.AgentHours,
+			Hotline:         cfg.WeChat.Hotline,
 			Region:          cfg.Region,
 			PublicBaseURL:   cfg.PublicBaseURL,
 			TimestampWindow: cfg.WeChat.TimestampWindow.D(),
@@ -122,9 +124,13 @@ func runServe(ctx context.Context, e *env, args []string) error {
 		return err
 	}
 	srv := web.New(web.Config{
-		Searcher:  s.searcher,
-		Asker:     s.answers,
-		Store:     s.store,
+		Searcher: s.searcher,
+		Asker:    s.answers,
+		Store:    s.store,
+		Corpus: func(ctx context.Context) (int, error) {
+			ix, err := s.searcher.Validity(ctx)
+			return ix.Len(), err
+		},
 		Answers:   s.state,
 		APITokens: cfg.APITokens,
 		WeChat:    wechat,
@@ -162,11 +168,15 @@ func runServe(ctx context.Context, e *env, args []string) error {
 			log.Info("memory limit set", "bytes", limit)
 		}
 	}
-	if cfg.Store == "postgres" {
-		if docs, err := s.store.Documents(ctx); err != nil {
-			log.Warn("cannot list documents", "err", err)
-		} else if len(docs) == 0 {
-			log.Warn("the store holds no documents: run `policybot ingest` (every question will be refused)")
+	// Once ready, say what is served.
+	s.searcher.Invalidate()
+	if ix, err := s.searcher.Validity(ctx); err != nil {
+		log.Warn("cannot list documents", "err", err)
+	} else {
+		m, _ := s.store.Model(ctx)
+		log.Info("serving", "documents", ix.Len(), "store", cfg.Store, "model", m.Name, "dimensions", m.Dimensions)
+		if ix.Len() == 0 {
+			log.Warn("the store holds no documents: run `policybot ingest`; /readyz says 503 until there are some")
 		}
 	}
 	srv.SetReady(true)

@@ -106,7 +106,7 @@ func openUsers(ctx context.Context, cfg config.Config) (console.UserStore, func(
 // reads one line from stdin (for scripts: `echo "$PW" | policybot user add …`).
 func readPassword(e *env) (string, error) {
 	if f, ok := e.stdin.(*os.File); ok && term.IsTerminal(int(f.Fd())) {
-		fmt.Fprint(e.stderr, "Password: ")
+		fmt.Fprintf(e.stderr, "Password (%s): ", console.PasswordRule)
 		p1, err := term.ReadPassword(int(f.Fd()))
 		fmt.Fprintln(e.stderr)
 		if err != nil {
