@@ -73,6 +73,7 @@ func Parse(name string, data []byte) (*Document, error) {
 	doc := &Document{ID: DocumentID(name), Source: name}
 	p := &parser{doc: doc, src: src}
 	p.run()
+	p.markTruncated()
 	p.readValidity(name)
 	if len(doc.Clauses) == 0 {
 		return nil, fmt.Errorf("parse %s: %w", name, ErrNoClauses)
@@ -127,6 +128,7 @@ type source struct {
 	mdTitle string   // the Markdown "# " title
 	header  []string // Markdown lines before <!-- INFO END -->: dates of passing and amendment
 	law     bool     // a LawRefBook file: metadata comes from the header
+	cutTail bool     // site chrome follows the text's last line, or is glued to it (…绿色制造工 【政府扶持政策】相关法规)
 }
 
 func splitLines(text string, markdown bool) source {
@@ -163,8 +165,14 @@ func splitLines(text string, markdown bool) source {
 				continue
 			}
 		}
-		if l = stripChrome(l); l != "" {
-			s.lines = append(s.lines, l)
+		stripped := stripChrome(l)
+		switch {
+		case stripped != "":
+			s.lines = append(s.lines, stripped)
+			// Site chrome glued to the text's last line: the page was cut there.
+			s.cutTail = stripped != l
+		case l != "":
+			s.cutTail = true // site chrome follows the text
 		}
 	}
 	return s
@@ -596,6 +604,36 @@ func (p *parser) trimTrailing(root *node) *node {
 		prevNote = hasAgencyNote(para)
 	}
 	return nil
+}
+
+// truncatedMark ends the text of a clause the source cuts off mid-sentence
+// (a page copied only in part): an answer quoting it shows the cut rather
+// than passing a half sentence off as whole.
+const truncatedMark = "……（原文在此中断）"
+
+// markTruncated states a truncation: a document whose last clause stops
+// without any closing punctuation (…绿色制造工) gets the mark and a warning.
+func (p *parser) markTruncated() {
+	cs := p.doc.Clauses
+	if len(cs) == 0 || !p.src.cutTail {
+		return
+	}
+	last := &cs[len(cs)-1]
+	if last.Label == "" || last.Role != "" {
+		return // a numbered measure or article cut off, not a page's loose ending
+	}
+	text := strings.TrimSpace(last.Text)
+	line := text[strings.LastIndex(text, "\n")+1:]
+	if _, isDate := dateLine(line); isDate || utf8.RuneCountInString(line) < 20 || isOrgLine(line) || strings.Contains(line, "来源") {
+		return // a signature, a date or a source line ends many a page
+	}
+	r, _ := utf8.DecodeLastRuneInString(text)
+	if text == "" || strings.ContainsRune("。！？；：.!?;:）)」』”\"》】…", r) || !unicode.Is(unicode.Han, r) {
+		return
+	}
+	last.Text = text + truncatedMark
+	tail := []rune(text)
+	p.doc.Warnings = append(p.doc.Warnings, fmt.Sprintf("the text stops mid-sentence (…%s): the source is cut off", string(tail[max(0, len(tail)-12):])))
 }
 
 func truncate(s string, n int) string {

@@ -72,9 +72,9 @@ func TestParseSeed(t *testing.T) {
 	if c.Title != "加强信贷支持" {
 		t.Errorf("（四） title = %q", c.Title)
 	}
-	// The seed is cut off mid-sentence and followed by site chrome.
+	// The seed is cut off mid-sentence and followed by site chrome: the cut is stated.
 	last := d.Clauses[len(d.Clauses)-1]
-	if last.Label != "（二十四）" || !strings.HasSuffix(last.Text, "绿色制造工") {
+	if last.Label != "（二十四）" || !strings.HasSuffix(last.Text, "绿色制造工"+truncatedMark) {
 		t.Errorf("last clause = %s %q", last.Label, last.Text)
 	}
 	checkDocument(t, d)

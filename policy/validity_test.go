@@ -110,3 +110,25 @@ func TestLawHistory(t *testing.T) {
 		t.Errorf("date %q from the LawRefBook file name", d.Date)
 	}
 }
+
+// TestTruncationStated: a measure the page cuts off mid-sentence, followed
+// by site chrome, says so; a page ending in a signature does not.
+func TestTruncationStated(t *testing.T) {
+	cut := "某市若干措施\n一、加大支持\n（一）减免房租。对中小企业减免房租。\n（二）推动节能低碳发展。引导中小企业参与实施工业低碳行动和绿色制造工\n【政府扶持政策】相关法规\n"
+	d, err := Parse("a.txt", []byte(cut))
+	if err != nil {
+		t.Fatal(err)
+	}
+	last := d.Clauses[len(d.Clauses)-1].Text
+	if !strings.HasSuffix(last, truncatedMark) || len(d.Warnings) == 0 {
+		t.Errorf("cut page: last clause %q, warnings %v", last, d.Warnings)
+	}
+	whole := "某市若干措施\n一、加大支持\n（一）减免房租。对中小企业减免房租。\n某市人民政府\n2020年2月10日\n扫一扫在手机打开当前页\n"
+	d, err = Parse("b.txt", []byte(whole))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if last := d.Clauses[len(d.Clauses)-1].Text; strings.Contains(last, truncatedMark) {
+		t.Errorf("whole page marked cut: %q", last)
+	}
+}
