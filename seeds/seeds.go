@@ -5,7 +5,9 @@ package seeds
 
 import "embed"
 
-// Documents holds the default policy documents (*.txt at the top of this folder).
+// Documents holds the default policy documents: the seed notice (*.txt at
+// the top of this folder) and the national laws and regulations of laws/
+// (their sources in laws/SOURCES.md, which ingestion skips).
 //
-//go:embed *.txt
+//go:embed *.txt laws/*.md
 var Documents embed.FS

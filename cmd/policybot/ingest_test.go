@@ -38,7 +38,7 @@ func TestIngestPostgres(t *testing.T) {
 	}
 
 	out, err := ingest(nil, "seeds", dir)
-	if m := counts.FindStringSubmatch(out); err != nil || m == nil || m[1] != "2" || m[2] != "26" || m[3] != "26" {
+	if m := counts.FindStringSubmatch(out); err != nil || m == nil || m[1] != "15" || m[2] != "767" || m[3] != "767" {
 		t.Fatalf("first ingest: %q, %v", out, err)
 	}
 	out, err = ingest(nil, "seeds", dir)
@@ -55,7 +55,7 @@ func TestIngestPostgres(t *testing.T) {
 		t.Fatalf("model change not refused: %v", err)
 	}
 	out, err = ingest(small, "--reembed", "seeds", dir)
-	if m := counts.FindStringSubmatch(out); err != nil || m == nil || m[3] != "26" {
+	if m := counts.FindStringSubmatch(out); err != nil || m == nil || m[3] != "767" {
 		t.Fatalf("reembed: %q, %v", out, err)
 	}
 	sout, _, err := run(t, map[string]string{"POLICYBOT_STORE": "postgres", "POLICYBOT_DATABASE_URL": db, "POLICYBOT_EMBEDDINGS_DIMENSIONS": "64"},
