@@ -51,12 +51,16 @@ type Ingester struct {
 
 // Report counts what an ingestion did.
 type Report struct {
-	Documents int     // documents now in the store from these sources (changed or not)
-	Clauses   int     // their clauses
-	Embedded  int     // clause texts sent to the embedder
-	Unchanged int     // documents skipped because their content hash is unchanged
-	Removed   int     // documents pruned
-	Failed    []error // documents skipped because they could not be read or parsed
+	Documents int // documents now in the store from these sources (changed or not)
+	Clauses   int // their clauses
+	Embedded  int // clause texts sent to the embedder
+	Unchanged int // documents skipped because their content hash is unchanged
+	// Shared counts files identical to a document already stored from
+	// another source (the development corpus's copy of a law the embedded
+	// default ships): stored once, not counted again.
+	Shared  int
+	Removed int     // documents pruned
+	Failed  []error // documents skipped because they could not be read or parsed
 }
 
 // String summarises the report, e.g. "78 documents, 2900 clauses, 0 embedded".
@@ -64,6 +68,9 @@ func (r Report) String() string {
 	s := fmt.Sprintf("%d documents, %d clauses, %d embedded", r.Documents, r.Clauses, r.Embedded)
 	if r.Unchanged > 0 {
 		s += fmt.Sprintf(", %d unchanged", r.Unchanged)
+	}
+	if r.Shared > 0 {
+		s += fmt.Sprintf(", %d already stored from another source", r.Shared)
 	}
 	if r.Removed > 0 {
 		s += fmt.Sprintf(", %d removed", r.Removed)
@@ -247,6 +254,13 @@ func (in *Ingester) ingest(ctx context.Context, srcs []source, underRoot func(sr
 				moved[prev.ID] = id
 				old = prev
 			}
+		}
+		if exists && old.ContentHash == hash && old.Source != s.src && !in.Reembed &&
+			(underRoot == nil || !underRoot(old.Source)) {
+			// Stored from another corpus (a file moved within this one
+			// is stored anew, so that pruning its old place keeps it).
+			rep.Shared++
+			continue
 		}
 		if exists && old.ContentHash == hash && !in.Reembed {
 			rep.Unchanged++

@@ -511,3 +511,28 @@ func TestIngestKeepsDistinctIDAlone(t *testing.T) {
 		t.Fatalf("广告法-行政法: %d clauses (%v), want the re-ingested 3", len(cs), err)
 	}
 }
+
+// TestSharedAcrossSources: a file identical to a document already stored
+// from another source (a law the embedded default ships, again in a
+// corpus folder) is stored once and counted once.
+func TestSharedAcrossSources(t *testing.T) {
+	ctx := context.Background()
+	store := NewMemoryStore()
+	in := &Ingester{Store: store, Embedder: embeddings.NewLocal(64)}
+	doc := []byte("某市若干措施\n一、加大支持\n（一）减免房租。对中小企业减免房租。（责任单位：市财政局）\n")
+	if _, err := in.IngestFS(ctx, fstest.MapFS{"laws/x.md": {Data: doc}}, "."); err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, "x.txt"), doc, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	rep, err := in.IngestPaths(ctx, dir)
+	if err != nil || rep.Shared != 1 || rep.Documents != 0 || len(rep.Failed) != 0 || !strings.Contains(rep.String(), "1 already stored from another source") {
+		t.Fatalf("second source: %+v (%s), %v", rep, rep, err)
+	}
+	docs, _ := store.Documents(ctx)
+	if len(docs) != 1 {
+		t.Errorf("%d documents stored, want 1", len(docs))
+	}
+}

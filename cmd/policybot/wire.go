@@ -186,6 +186,7 @@ func addReport(t *retrieval.Report, r retrieval.Report) {
 	t.Clauses += r.Clauses
 	t.Embedded += r.Embedded
 	t.Unchanged += r.Unchanged
+	t.Shared += r.Shared
 	t.Removed += r.Removed
 	t.Failed = append(t.Failed, r.Failed...)
 }
