@@ -34,6 +34,10 @@ func OpenReplica(ctx context.Context, url string, opts ...Option) (*Store, error
 	return s, nil
 }
 
+// CheckSchema reports whether the database's schema is at this binary's
+// version (ErrSchemaBehind, ErrSchemaTooNew otherwise): /readyz asks it.
+func (s *Store) CheckSchema(ctx context.Context) error { return s.checkSchema(ctx) }
+
 // checkSchema refuses a database whose applied migrations differ from the
 // binary's.
 func (s *Store) checkSchema(ctx context.Context) error {

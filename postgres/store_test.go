@@ -2,6 +2,7 @@ package postgres
 
 import (
 	"context"
+	"errors"
 	"math"
 	"strings"
 	"testing"
@@ -165,5 +166,20 @@ func TestMigrateHalfvecIndex(t *testing.T) {
 		WHERE indexname = 'clauses_embedding_hnsw' AND schemaname = current_schema()`).Scan(&def)
 	if err != nil || !strings.Contains(def, "halfvec(8)") {
 		t.Errorf("index after migrating: %q, %v; want the halfvec(8) index", def, err)
+	}
+}
+
+// TestCheckSchema: a database behind the binary's schema is reported (what /readyz says).
+func TestCheckSchema(t *testing.T) {
+	ctx := context.Background()
+	s := openTest(t)
+	if err := s.CheckSchema(ctx); err != nil {
+		t.Fatalf("fresh schema: %v", err)
+	}
+	if _, err := s.pool.Exec(ctx, "DELETE FROM schema_migrations WHERE version = (SELECT max(version) FROM schema_migrations)"); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.CheckSchema(ctx); !errors.Is(err, ErrSchemaBehind) {
+		t.Errorf("one migration short: %v, want ErrSchemaBehind", err)
 	}
 }

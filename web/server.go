@@ -49,7 +49,10 @@ type Config struct {
 	Store    Pinger
 	// Corpus reports how many active documents are searchable (nil: not
 	// checked); /readyz is 503 while there are none.
-	Corpus    func(ctx context.Context) (int, error)
+	Corpus func(ctx context.Context) (int, error)
+	// Schema reports whether the database is at this binary's schema
+	// version (nil: not checked); /readyz is 503 while it is not.
+	Schema    func(ctx context.Context) error
 	Answers   PublicAnswers
 	APITokens []string
 	// RequestTimeout bounds each request but /wechat's; 0: RequestTimeout.
@@ -303,6 +306,16 @@ func (s *Server) readyz(w http.ResponseWriter, r *http.Request) error {
 		if err := s.cfg.Store.Ping(ctx); err != nil {
 			s.log.Warn("readyz: store unreachable", "err", err)
 			writeJSON(w, http.StatusServiceUnavailable, map[string]string{"status": "unavailable", "error": "store unreachable"})
+			return nil
+		}
+	}
+	if s.cfg.Schema != nil {
+		ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
+		defer cancel()
+		if err := s.cfg.Schema(ctx); err != nil {
+			s.log.Warn("readyz: schema", "err", err)
+			writeJSON(w, http.StatusServiceUnavailable, map[string]string{"status": "schema",
+				"error": "the database is not at this binary's schema version: migrate it (policybot ingest or serve on the primary)"})
 			return nil
 		}
 	}

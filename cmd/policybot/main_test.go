@@ -160,7 +160,7 @@ func TestServe(t *testing.T) {
 	if !ready {
 		t.Fatalf("/readyz never 200: %s", errb.String())
 	}
-	if !strings.Contains(errb.String(), "msg=serving documents=14 ") { // the seed notice and the 13 laws of seeds/laws
+	if !strings.Contains(errb.String(), "msg=serving documents=14 clauses=765 store=memory") { // the seed notice and the 13 laws of seeds/laws
 		t.Errorf("no line saying what is served: %s", errb.String())
 	}
 	resp, err := http.Get(base + "/api/ask?q=" + "%E5%B0%8F%E5%BE%AE%E4%BC%81%E4%B8%9A%E7%BB%AD%E8%B4%B7%E6%80%8E%E4%B9%88%E5%8A%9E&session=t1")

@@ -127,6 +127,7 @@ func runServe(ctx context.Context, e *env, args []string) error {
 		Searcher: s.searcher,
 		Asker:    s.answers,
 		Store:    s.store,
+		Schema:   s.schema,
 		Corpus: func(ctx context.Context) (int, error) {
 			ix, err := s.searcher.Validity(ctx)
 			return ix.Len(), err
@@ -174,7 +175,15 @@ func runServe(ctx context.Context, e *env, args []string) error {
 		log.Warn("cannot list documents", "err", err)
 	} else {
 		m, _ := s.store.Model(ctx)
-		log.Info("serving", "documents", ix.Len(), "store", cfg.Store, "model", m.Name, "dimensions", m.Dimensions)
+		clauses := 0
+		if docs, err := s.store.Documents(ctx); err == nil {
+			for _, d := range docs {
+				if d.Status == retrieval.StatusActive {
+					clauses += d.ClauseCount
+				}
+			}
+		}
+		log.Info("serving", "documents", ix.Len(), "clauses", clauses, "store", cfg.Store, "model", m.Name, "dimensions", m.Dimensions)
 		if ix.Len() == 0 {
 			log.Warn("the store holds no documents: run `policybot ingest`; /readyz says 503 until there are some")
 		}

@@ -53,7 +53,9 @@ type stack struct {
 	searcher  *retrieval.Searcher
 	overrides retrieval.Overrides
 	answers   *answer.Service
-	close     func()
+	// schema checks the search database's schema version (nil: memory store).
+	schema func(ctx context.Context) error
+	close  func()
 }
 
 // openStack connects the store and builds searcher and answer service. With
@@ -88,6 +90,9 @@ func openStack(ctx context.Context, cfg config.Config, log *slog.Logger, loadCor
 		searchStore, s.close = replica, func() { replica.Close(); primaryClose() }
 	}
 	s.searcher = retrieval.NewSearcher(searchStore, emb, cfg.Region)
+	if pg, ok := searchStore.(*postgres.Store); ok {
+		s.schema = pg.CheckSchema
+	}
 	if cfg.AsOf != "" {
 		asOf, _ := time.ParseInLocation(time.DateOnly, cfg.AsOf, time.UTC)       // checked by Validate
 		s.searcher.SetClock(func() time.Time { return asOf.Add(4 * time.Hour) }) // midday in China
