@@ -9,7 +9,6 @@ import (
 	"unicode/utf8"
 
 	"policybot/retrieval"
-	"policybot/segment"
 )
 
 // Asker answers one question; *Service implements it.
@@ -115,9 +114,9 @@ func EvaluateAnswers(ctx context.Context, a Asker, qs []retrieval.EvalQuestion, 
 // both without whitespace and punctuation. A span that opens with its
 // clause's label (6.建立…) also counts without it: answers quote the text.
 func ContainsGold(answer string, gold []string) bool {
-	text := squash(answer)
+	text := retrieval.Squash(answer)
 	for _, g := range gold {
-		g = squash(g)
+		g = retrieval.Squash(g)
 		if g == "" {
 			continue
 		}
@@ -138,14 +137,14 @@ func ContainsGold(answer string, gold []string) bool {
 // as label + heading + text) is in the answer: the heading in the citation
 // line, the rest in the quote.
 func goldAfterHeading(ans Answer, gold []string) bool {
-	text := squash(ans.Answer)
+	text := retrieval.Squash(ans.Answer)
 	for _, c := range ans.Citations {
-		head := squash(c.Clause.Label + c.Clause.Title)
+		head := retrieval.Squash(c.Clause.Label + c.Clause.Title)
 		if head == "" {
 			continue
 		}
 		for _, g := range gold {
-			g = squash(g)
+			g = retrieval.Squash(g)
 			// The span may start anywhere in the heading: its part in
 			// the heading must end it, the rest must be quoted.
 			for k := range g {
@@ -160,15 +159,6 @@ func goldAfterHeading(ans Answer, gold []string) bool {
 		}
 	}
 	return false
-}
-
-func squash(s string) string {
-	return strings.Map(func(r rune) rune {
-		if unicode.IsSpace(r) || unicode.IsPunct(r) {
-			return -1
-		}
-		return r
-	}, segment.Normalize(s))
 }
 
 // String summarises the report for `policybot eval --answers`.

@@ -37,7 +37,24 @@ var _ Generator = Extractive{}
 func (Extractive) Generate(_ context.Context, question string, hits []retrieval.Hit) (Draft, error) {
 	terms := segment.Query(question)
 	list := reAsksList.MatchString(question)
-	order := leadOrder(hits, terms, question)
+	// Each hit's quote is worked out once per length, though the lead's
+	// choice and the citing loop both need it.
+	type key struct{ i, limit int }
+	type quoted struct {
+		text string
+		best float64
+	}
+	memo := map[key]quoted{}
+	quote := func(i, limit int) (string, float64) {
+		k := key{i, limit}
+		q, ok := memo[k]
+		if !ok {
+			q.text, q.best = quoteClause(hits[i], terms, question, limit)
+			memo[k] = q
+		}
+		return q.text, q.best
+	}
+	order := leadOrder(hits, question, quote)
 	var d Draft
 	var paras []string
 	first := 0.0
@@ -51,22 +68,22 @@ func (Extractive) Generate(_ context.Context, question string, hits []retrieval.
 		if i > 0 {
 			limit = furtherQuoteRunes
 		}
-		quote, best := quoteClause(h, terms, question, limit)
+		text, best := quote(i, limit)
 		if len(d.Cited) == 0 {
 			first = best
-		} else if quote == "" || best == 0 || best < sentenceShare*first && !siblingOfCited(h, hits, d.Cited) ||
-			!list && !adds(quote, terms, covered) {
+		} else if text == "" || best == 0 || best < sentenceShare*first && !siblingOfCited(h, hits, d.Cited) ||
+			!list && !adds(text, terms, covered) {
 			// A further clause is cited when it answers as well and
 			// adds: the question asks for several measures, or the
 			// clause states what the cited ones leave out.
 			continue
 		}
-		for _, t := range segment.Terms(quote) {
+		for _, t := range segment.Terms(text) {
 			covered[t] = true
 		}
 		d.Cited = append(d.Cited, i)
-		if quote != "" { // a clause of only a title is still cited
-			paras = append(paras, quote+"["+strconv.Itoa(i+1)+"]")
+		if text != "" { // a clause of only a title is still cited
+			paras = append(paras, text+"["+strconv.Itoa(i+1)+"]")
 		}
 	}
 	d.Text = strings.Join(paras, "\n\n")
@@ -82,7 +99,7 @@ const leadShare = 0.9
 // does and the best does not (the rate of 增值税法 第十条 over 第十六条's
 // 销项税额 for "税率是多少"), and a document's preamble or closing text
 // gives way to a close measure or article.
-func leadOrder(hits []retrieval.Hit, terms []segment.Term, question string) []int {
+func leadOrder(hits []retrieval.Hit, question string, quote func(i, limit int) (string, float64)) []int {
 	order := make([]int, len(hits))
 	for i := range order {
 		order[i] = i
@@ -101,9 +118,9 @@ func leadOrder(hits []retrieval.Hit, terms []segment.Term, question string) []in
 		}
 	}
 	if want := askedFor(question); want != nil {
-		if q, _ := quoteClause(hits[lead], terms, question, firstQuoteRunes); !want.MatchString(q) {
+		if q, _ := quote(lead, firstQuoteRunes); !want.MatchString(q) {
 			for i := 0; i < len(hits) && close(i); i++ {
-				if q, best := quoteClause(hits[i], terms, question, firstQuoteRunes); best > 0 && want.MatchString(q) && hits[i].Clause.Role == "" {
+				if q, best := quote(i, firstQuoteRunes); best > 0 && want.MatchString(q) && hits[i].Clause.Role == "" {
 					lead = i
 					break
 				}

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"policybot/internal/atomicfile"
 	"regexp"
 	"slices"
 	"strings"
@@ -145,23 +146,7 @@ func (s *FileStore) save(us []User) error {
 	if err != nil {
 		return err
 	}
-	tmp, err := os.CreateTemp(s.dir, ".users-*.json")
-	if err != nil {
-		return err
-	}
-	defer os.Remove(tmp.Name()) // no-op after the rename
-	if _, err := tmp.Write(append(data, '\n')); err != nil {
-		tmp.Close()
-		return err
-	}
-	if err := tmp.Sync(); err != nil {
-		tmp.Close()
-		return err
-	}
-	if err := tmp.Close(); err != nil {
-		return err
-	}
-	return os.Rename(tmp.Name(), s.usersPath())
+	return atomicfile.WriteFile(s.usersPath(), append(data, '\n'))
 }
 
 // User returns one account.

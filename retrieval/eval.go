@@ -153,18 +153,18 @@ func Relevant(q EvalQuestion, h Hit) bool {
 	if q.DocID != "" && h.Document.ID != q.DocID {
 		return false
 	}
-	text := squash(h.Clause.Label + h.Clause.Title + h.Clause.Text)
+	text := Squash(h.Clause.Label + h.Clause.Title + h.Clause.Text)
 	for _, g := range q.Gold {
-		if g = squash(g); g != "" && strings.Contains(text, g) {
+		if g = Squash(g); g != "" && strings.Contains(text, g) {
 			return true
 		}
 	}
 	return false
 }
 
-// squash is s as the eval sets compare it: normalised, without whitespace
+// Squash is s as the eval sets compare it: normalised, without whitespace
 // and punctuation.
-func squash(s string) string {
+func Squash(s string) string {
 	return strings.Map(func(r rune) rune {
 		if unicode.IsSpace(r) || unicode.IsPunct(r) {
 			return -1

@@ -8,7 +8,7 @@ import (
 	"fmt"
 	"io/fs"
 	"os"
-	"path/filepath"
+	"policybot/internal/atomicfile"
 	"regexp"
 	"slices"
 	"strings"
@@ -392,8 +392,7 @@ func CheckStatus(s string) error {
 }
 
 // FileOverrides keeps overrides in a JSON file (the memory store's data
-// directory), written whole to a temporary file and renamed over the old
-// one, so a crash never leaves half a file.
+// directory), written whole or not at all (atomicfile).
 type FileOverrides struct {
 	path string
 	mu   sync.Mutex
@@ -444,14 +443,7 @@ func (f *FileOverrides) SetValidityOverride(ctx context.Context, id string, o Va
 	if err != nil {
 		return fmt.Errorf("validity overrides: %w", err)
 	}
-	if err := os.MkdirAll(filepath.Dir(f.path), 0o755); err != nil {
-		return fmt.Errorf("validity overrides: %w", err)
-	}
-	tmp := f.path + ".tmp"
-	if err := os.WriteFile(tmp, b, 0o644); err != nil {
-		return fmt.Errorf("validity overrides: %w", err)
-	}
-	if err := os.Rename(tmp, f.path); err != nil {
+	if err := atomicfile.WriteFile(f.path, b); err != nil {
 		return fmt.Errorf("validity overrides: %w", err)
 	}
 	return ctx.Err()

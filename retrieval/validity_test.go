@@ -2,6 +2,7 @@ package retrieval
 
 import (
 	"context"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -137,5 +138,32 @@ func TestSearchValidity(t *testing.T) {
 	}
 	if _, err := s.Search(ctx, SearchRequest{Query: q, AsOf: "2026-13-01"}); err == nil {
 		t.Error("a bad as_of was accepted")
+	}
+}
+
+// TestFileOverrides: overrides kept in a file come back in a new process,
+// a bad one is refused and changes nothing, an empty one removes.
+func TestFileOverrides(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "data", "validity_overrides.json")
+	f := NewFileOverrides(path)
+	if got, err := f.ValidityOverrides(ctx); err != nil || len(got) != 0 {
+		t.Fatalf("no file yet: %v, %v", got, err)
+	}
+	if err := f.SetValidityOverride(ctx, "tj", ValidityOverride{Expires: "2025-12-31", By: "admin1"}); err != nil {
+		t.Fatal(err)
+	}
+	if err := f.SetValidityOverride(ctx, "bj", ValidityOverride{Expires: "2025-13-01"}); err == nil {
+		t.Error("a bad date was accepted")
+	}
+	got, err := NewFileOverrides(path).ValidityOverrides(ctx)
+	if err != nil || len(got) != 1 || got["tj"].Expires != "2025-12-31" || got["tj"].By != "admin1" {
+		t.Fatalf("read back: %+v, %v", got, err)
+	}
+	if err := f.SetValidityOverride(ctx, "tj", ValidityOverride{}); err != nil {
+		t.Fatal(err)
+	}
+	if got, _ := f.ValidityOverrides(ctx); len(got) != 0 {
+		t.Errorf("after removing: %+v", got)
 	}
 }
