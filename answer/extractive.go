@@ -65,7 +65,7 @@ func (Extractive) Generate(_ context.Context, question string, hits []retrieval.
 			break
 		}
 		limit := firstQuoteRunes
-		if i > 0 {
+		if len(d.Cited) > 0 { // by its place in the answer, not in the hits: a close hit may lead
 			limit = furtherQuoteRunes
 		}
 		text, best := quote(i, limit)

@@ -253,3 +253,23 @@ func TestComposeSameDocument(t *testing.T) {
 		t.Errorf("compose:\n%s", got)
 	}
 }
+
+// TestLeadQuoteLength: a close hit moved to the lead is quoted at the
+// lead's length, not a further clause's.
+func TestLeadQuoteLength(t *testing.T) {
+	general := credit
+	general.Clause.ID, general.Clause.Text = "tj/1", "小微企业付款期限由合同约定。"
+	rate := finance
+	rate.Score = 0.88
+	long := "机关、事业单位从小微企业采购货物、工程、服务，应当自货物、工程、服务交付之日起30日内支付款项，" +
+		"合同另有约定的，从其约定，但付款期限最长不得超过60日，大型企业从中小企业采购货物、工程、服务，应当按照行业规范、" +
+		"交易习惯合理约定付款期限并及时支付款项，合同约定采取履行进度结算、定期结算等结算方式的，付款期限自双方确认结算金额之日起算。"
+	rate.Clause.Text = long
+	d, _ := Extractive{}.Generate(context.Background(), "小微企业付款期限最长多少日", []retrieval.Hit{general, rate})
+	if len(d.Cited) == 0 || d.Cited[0] != 1 {
+		t.Fatalf("cited %v, want the clause with the number first", d.Cited)
+	}
+	if !strings.Contains(d.Text, "交易习惯合理约定付款期限") {
+		t.Errorf("lead quote cut to a further clause's length:\n%s", d.Text)
+	}
+}
