@@ -194,7 +194,7 @@ func basisNote(v *policy.ValidityStatus) string {
 	if v.Basis == "" || strings.HasPrefix(v.Basis, "文中未写明") {
 		return ""
 	}
-	return "（原文：“" + truncateRunes(v.Basis, 60) + "”）"
+	return "（原文：“" + policy.Clip(v.Basis, 60) + "”）"
 }
 
 // validityAnswer answers "这个政策还有效吗？" from the validity of the clauses just cited.
@@ -208,7 +208,7 @@ func validityAnswer(cited []retrieval.Hit) string {
 		seen[h.Document.ID] = true
 		s := statusSentence(h)
 		if v := h.Document.Validity; v != nil && v.Status != policy.StatusUnknown && v.Basis != "" {
-			s += "依据：“" + truncateRunes(v.Basis, 80) + "”"
+			s += "依据：“" + policy.Clip(v.Basis, 80) + "”"
 		}
 		if v := h.Document.Validity; v != nil && v.SupersededByTitle != "" && (v.Status == policy.StatusRepealed || v.Status == policy.StatusSuperseded) {
 			s += "\n现行规定请见" + replacement(v) + "，可直接问我相关问题。"
@@ -233,11 +233,11 @@ func termPhrase(basis string) string {
 	for _, key := range []string{"有效期", "执行期", "实施期", "解除", "止", "期限"} {
 		for _, part := range parts {
 			if strings.Contains(part, key) {
-				return truncateRunes(part, 40)
+				return policy.Clip(part, 40)
 			}
 		}
 	}
-	return truncateRunes(basis, 40)
+	return policy.Clip(basis, 40)
 }
 
 // docName is 《title》 with its 文号 when it has one.
@@ -266,12 +266,4 @@ func cnDate(d string) string {
 		}
 	}
 	return out
-}
-
-func truncateRunes(s string, n int) string {
-	r := []rune(s)
-	if len(r) <= n {
-		return s
-	}
-	return string(r[:n]) + "…"
 }

@@ -636,6 +636,10 @@ func (p *parser) markTruncated() {
 	p.doc.Warnings = append(p.doc.Warnings, fmt.Sprintf("the text stops mid-sentence (…%s): the source is cut off", string(tail[max(0, len(tail)-12):])))
 }
 
+// Clip cuts s to n runes, marking the cut with "…" (shown text: warnings,
+// status lines, eval output).
+func Clip(s string, n int) string { return truncate(s, n) }
+
 func truncate(s string, n int) string {
 	r := []rune(s)
 	if len(r) <= n {

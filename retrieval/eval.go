@@ -11,6 +11,7 @@ import (
 	"strings"
 	"unicode"
 
+	"policybot/policy"
 	"policybot/segment"
 )
 
@@ -122,7 +123,7 @@ func Evaluate(ctx context.Context, s *Searcher, qs []EvalQuestion, region string
 		} else {
 			m := EvalMiss{Question: q.Q, Expected: q.Gold, Doc: q.Doc, Rank: rank}
 			for _, h := range hits[:min(3, len(hits))] {
-				m.Got = append(m.Got, fmt.Sprintf("%.3f 《%s》 %s %s", h.Score, h.Document.Title, h.Clause.Label, clip(h.Clause.Text, 40)))
+				m.Got = append(m.Got, fmt.Sprintf("%.3f 《%s》 %s %s", h.Score, h.Document.Title, h.Clause.Label, policy.Clip(h.Clause.Text, 40)))
 			}
 			r.Misses = append(r.Misses, m)
 		}
@@ -171,14 +172,6 @@ func Squash(s string) string {
 		}
 		return r
 	}, segment.Normalize(s))
-}
-
-func clip(s string, n int) string {
-	rs := []rune(s)
-	if len(rs) <= n {
-		return s
-	}
-	return string(rs[:n]) + "…"
 }
 
 // String summarises the report with its misses, for `policybot eval`.

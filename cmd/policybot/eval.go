@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"policybot/answer"
+	"policybot/policy"
 	"policybot/retrieval"
 )
 
@@ -78,18 +79,10 @@ func runEval(ctx context.Context, e *env, args []string) error {
 		fmt.Fprint(e.stdout, res.Answers.String())
 		if *misses {
 			for _, m := range res.Answers.Misses {
-				fmt.Fprintf(e.stdout, "  %s: %s [gold %s]\n    %s\n", m.Kind, m.Q, clipRunes(m.Gold, 30),
-					strings.ReplaceAll(clipRunes(m.Answer, 160), "\n", " "))
+				fmt.Fprintf(e.stdout, "  %s: %s [gold %s]\n    %s\n", m.Kind, m.Q, policy.Clip(m.Gold, 30),
+					strings.ReplaceAll(policy.Clip(m.Answer, 160), "\n", " "))
 			}
 		}
 	}
 	return nil
-}
-
-func clipRunes(s string, n int) string {
-	r := []rune(s)
-	if len(r) <= n {
-		return s
-	}
-	return string(r[:n]) + "…"
 }
