@@ -31,6 +31,7 @@ import (
 	"github.com/sirupsen/logrus"
 
 	"policybot/answer"
+	"policybot/state"
 )
 
 // maxBody bounds a push from WeChat; real messages are a few KiB at most.
@@ -45,6 +46,8 @@ type Asker interface {
 // implement it, so several replicas agree on message claims and tokens.
 type State interface {
 	ClaimMessage(ctx context.Context, key string, ttl time.Duration) (bool, error)
+	// ClaimMessages claims several different keys in one call.
+	ClaimMessages(ctx context.Context, ttl time.Duration, keys ...string) ([]state.Claim, error)
 	FinishMessage(ctx context.Context, key string, result []byte) error
 	MessageResult(ctx context.Context, key string) (result []byte, done bool, err error)
 	KVGet(ctx context.Context, key string) ([]byte, error)
@@ -176,7 +179,7 @@ type Handler struct {
 	seen     *deliveries
 
 	mu       sync.Mutex
-	inflight map[string]chan struct{} // message key → closed when this process finished computing it
+	inflight map[string]*flight // message key → its computation in this process
 
 	ctx    context.Context // parent of background computations; cancelled by Shutdown
 	cancel context.CancelFunc
@@ -210,7 +213,7 @@ func New(cfg Config) (*Handler, error) {
 		metrics:  m,
 		limiter:  newLimiter(cfg.RateLimit, time.Minute),
 		seen:     newDeliveries(time.Minute),
-		inflight: map[string]chan struct{}{},
+		inflight: map[string]*flight{},
 		ctx:      ctx,
 		cancel:   cancel,
 	}
@@ -343,17 +346,12 @@ func (h *Handler) checkNonce(ctx context.Context, timestamp, nonce string, body 
 	key := "nonce:" + timestamp + ":" + nonce
 	ctx, cancel := context.WithTimeout(ctx, stateTimeout)
 	defer cancel()
-	newBody, err := h.cfg.State.ClaimMessage(ctx, key+":"+hex.EncodeToString(sum[:8]), ttl)
+	claims, err := h.cfg.State.ClaimMessages(ctx, ttl, key+":"+hex.EncodeToString(sum[:8]), key)
 	if err != nil {
 		h.log.Warn("wechat nonce check", "err", err)
 		return 0, ""
 	}
-	newNonce, err := h.cfg.State.ClaimMessage(ctx, key, ttl)
-	if err != nil {
-		h.log.Warn("wechat nonce check", "err", err)
-		return 0, ""
-	}
-	if newBody && !newNonce {
+	if newBody, newNonce := claims[0].Won, claims[1].Won; newBody && !newNonce {
 		return http.StatusForbidden, "replayed_nonce"
 	}
 	return 0, ""

@@ -882,3 +882,28 @@ func TestHandoff(t *testing.T) {
 		t.Errorf("outside agent hours: %q", r)
 	}
 }
+
+// countingState counts the reads of message results.
+type countingState struct {
+	*state.Memory
+	results atomic.Int64
+}
+
+func (c *countingState) MessageResult(ctx context.Context, key string) ([]byte, bool, error) {
+	c.results.Add(1)
+	return c.Memory.MessageResult(ctx, key)
+}
+
+// TestLocalResultNotReadBack: a message this process computes is answered
+// from memory; the shared state is read only for messages computed
+// elsewhere. (Reading it back cost two queries a message under load.)
+func TestLocalResultNotReadBack(t *testing.T) {
+	st := &countingState{Memory: state.NewMemory()}
+	b := newTestBot(t, st, newAsker(), nil)
+	if got := b.ask(t, 1101, "小微企业续贷怎么办"); got != shortAnswer {
+		t.Fatalf("reply %q", got)
+	}
+	if n := st.results.Load(); n != 0 {
+		t.Errorf("%d reads of the message result for an answer computed here, want 0", n)
+	}
+}

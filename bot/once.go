@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"strconv"
 	"time"
 
 	"policybot/answer"
@@ -25,8 +24,7 @@ type result struct {
 // (WeChat hangs up after 5 s), with its own context.
 type computeFunc func(ctx context.Context) result
 
-func claimedAtKey(key string) string { return "claimed-at:" + key }
-func asyncKey(key string) string     { return "async:" + key }
+func asyncKey(key string) string { return "async:" + key }
 func pendingKey(openid string) string {
 	return "pending:" + openid
 }
@@ -42,7 +40,7 @@ func (h *Handler) once(ctx context.Context, d *delivery, compute computeFunc) {
 	// Every shared-state call has a deadline within WeChat's 5 s: a hung
 	// database costs a "try again" reply, never a silent hang.
 	cctx, cancel := context.WithTimeout(ctx, stateTimeout)
-	claimed, err := h.cfg.State.ClaimMessage(cctx, d.key, h.cfg.MessageTTL)
+	claims, err := h.cfg.State.ClaimMessages(cctx, h.cfg.MessageTTL, d.key)
 	cancel()
 	if err != nil {
 		h.log.Error("wechat claim message", "err", err, "msg", d.key, "openid", hashID(d.openid))
@@ -50,19 +48,14 @@ func (h *Handler) once(ctx context.Context, d *delivery, compute computeFunc) {
 		return
 	}
 	tries := h.seen.note(d.key, arrived)
-	var age time.Duration
-	if claimed {
-		stamp := []byte(strconv.FormatInt(arrived.UnixNano(), 10))
-		sctx, cancel := context.WithTimeout(ctx, stateTimeout)
-		err := h.cfg.State.KVSet(sctx, claimedAtKey(d.key), stamp, h.cfg.MessageTTL)
-		cancel()
-		if err != nil {
-			h.log.Warn("wechat record claim time", "err", err, "msg", d.key)
-		}
+	var age time.Duration // how long ago the message was first claimed, by any replica
+	if claims[0].Won {
 		h.start(d.key, d.openid, compute)
 	} else {
 		h.metrics.duplicates.Inc()
-		age = h.claimAge(ctx, d.key, arrived)
+		if at := claims[0].At; !at.IsZero() {
+			age = max(arrived.Sub(at), 0)
+		}
 	}
 	if res, ok := h.wait(ctx, d.key, h.cfg.ReplyBudget); ok {
 		d.reply, d.outcome = textReply(res.Text), res.Outcome
@@ -105,27 +98,11 @@ func (h *Handler) once(ctx context.Context, d *delivery, compute computeFunc) {
 	d.reply, d.outcome = textReply(textFailed), "error"
 }
 
-// claimAge is how long ago the message was first claimed, by any replica.
-func (h *Handler) claimAge(ctx context.Context, key string, now time.Time) time.Duration {
-	data, err := h.cfg.State.KVGet(ctx, claimedAtKey(key))
-	if err != nil {
-		if !errors.Is(err, state.ErrNotFound) {
-			h.log.Warn("wechat read claim time", "err", err, "msg", key)
-		}
-		return 0
-	}
-	ns, err := strconv.ParseInt(string(data), 10, 64)
-	if err != nil {
-		return 0
-	}
-	return now.Sub(time.Unix(0, ns))
-}
-
 // start runs compute in the background and records its result.
 func (h *Handler) start(key, openid string, compute computeFunc) {
-	done := make(chan struct{})
+	f := &flight{done: make(chan struct{})}
 	h.mu.Lock()
-	h.inflight[key] = done
+	h.inflight[key] = f
 	h.mu.Unlock()
 	h.wg.Add(1)
 	go func() {
@@ -141,10 +118,11 @@ func (h *Handler) start(key, openid string, compute computeFunc) {
 		if err != nil {
 			h.log.Error("wechat finish message", "err", err, "msg", key)
 		}
+		f.res = res
 		h.mu.Lock()
 		delete(h.inflight, key)
 		h.mu.Unlock()
-		close(done)
+		close(f.done)
 		won, err := h.cfg.State.ClaimMessage(ctx, asyncKey(key), h.cfg.MessageTTL)
 		if err != nil {
 			h.log.Error("wechat claim async", "err", err, "msg", key)
@@ -170,38 +148,48 @@ func (h *Handler) run(key string, compute computeFunc) (res result) {
 	return compute(ctx)
 }
 
+// flight is a computation running in this process.
+type flight struct {
+	done chan struct{} // closed when it has finished
+	res  result        // its result, set before done is closed
+}
+
 // wait returns the message's result once it is done, or false after d or when ctx ends.
+// A result computed here is taken from memory: reading it back from the
+// shared state cost two queries per message under load, one of them before
+// the computation could possibly have finished.
 func (h *Handler) wait(ctx context.Context, key string, d time.Duration) (result, bool) {
+	h.mu.Lock()
+	local := h.inflight[key]
+	h.mu.Unlock()
 	if d <= 0 {
 		return h.result(ctx, key)
 	}
 	timer := time.NewTimer(d)
 	defer timer.Stop()
-	h.mu.Lock()
-	local := h.inflight[key]
-	h.mu.Unlock()
-	var ticker *time.Ticker
+	if local != nil {
+		select {
+		case <-ctx.Done():
+			return result{}, false
+		case <-timer.C:
+			return result{}, false
+		case <-local.done:
+			return local.res, true
+		}
+	}
+	// Computed elsewhere: poll the shared state.
+	ticker := time.NewTicker(h.cfg.PollInterval)
+	defer ticker.Stop()
 	for {
 		if res, ok := h.result(ctx, key); ok {
 			return res, true
-		}
-		// Computed here: wake on completion. Computed elsewhere: poll the shared state.
-		var tick <-chan time.Time
-		if local == nil {
-			if ticker == nil {
-				ticker = time.NewTicker(h.cfg.PollInterval)
-				defer ticker.Stop()
-			}
-			tick = ticker.C
 		}
 		select {
 		case <-ctx.Done():
 			return result{}, false
 		case <-timer.C:
 			return h.result(ctx, key)
-		case <-local:
-			local = nil
-		case <-tick:
+		case <-ticker.C:
 		}
 	}
 }

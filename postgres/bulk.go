@@ -36,6 +36,7 @@ func (s *Store) ReplaceDocuments(ctx context.Context, docs []retrieval.DocumentV
 // replaceDocuments is ReplaceDocuments without the error's context, which
 // ReplaceDocument words for one document.
 func (s *Store) replaceDocuments(ctx context.Context, docs []retrieval.DocumentVersion) error {
+	defer s.stats.invalidate() // this replica reads its own writes at once
 	now := time.Now()
 	ids := make([]string, len(docs))
 	status := make([]string, len(docs))
@@ -253,7 +254,9 @@ func (d *statsDelta) add(clauses []retrieval.IndexedClause) {
 
 // apply writes the delta. The caller holds the corpus lock.
 func (d *statsDelta) apply(ctx context.Context, tx pgx.Tx) error {
-	if d.clauses != 0 || d.terms != 0 {
+	if d.clauses != 0 || d.terms != 0 || d.changesDF() {
+		// The row is rewritten whenever a document frequency changes too:
+		// its version (xmin) is what the stores' statistics caches check.
 		_, err := tx.Exec(ctx, "UPDATE corpus_stats SET clauses = clauses + $1, terms = terms + $2", d.clauses, d.terms)
 		if err != nil {
 			return fmt.Errorf("update corpus stats: %w", err)
@@ -293,6 +296,15 @@ func (d *statsDelta) apply(ctx context.Context, tx pgx.Tx) error {
 		}
 	}
 	return nil
+}
+
+func (d *statsDelta) changesDF() bool {
+	for _, n := range d.df {
+		if n != 0 {
+			return true
+		}
+	}
+	return false
 }
 
 func (d *statsDelta) counts(terms []string) []int32 {

@@ -164,6 +164,7 @@ func adjustStats(ctx context.Context, tx pgx.Tx, id string, sign int) error {
 
 // RemoveDocument deletes a document and its clauses.
 func (s *Store) RemoveDocument(ctx context.Context, id string) error {
+	defer s.stats.invalidate() // this replica reads its own writes at once
 	err := s.transact(ctx, pgx.TxOptions{}, func(tx pgx.Tx) error {
 		if err := lock(ctx, tx, lockCorpus); err != nil {
 			return err
@@ -192,6 +193,7 @@ func (s *Store) RemoveDocument(ctx context.Context, id string) error {
 
 // SetStatus retires or re-activates a document.
 func (s *Store) SetStatus(ctx context.Context, id, status string) error {
+	defer s.stats.invalidate() // this replica reads its own writes at once
 	if status != retrieval.StatusActive && status != retrieval.StatusRetired {
 		return fmt.Errorf("postgres: set status of %q: unknown status %q", id, status)
 	}

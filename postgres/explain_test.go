@@ -63,8 +63,34 @@ func TestQueriesUseIndexes(t *testing.T) {
 			vectorSQL(dims), []any{pgvector.NewVector(vec()), 10, []string{"天津市", "全国"}}, "Index Scan using clauses_embedding_hnsw"},
 		// Query terms are rare among clauses, as real question terms are;
 		// a term in every clause would rightly be read sequentially.
-		{"Lexical", "", lexicalSQL, []any{tsquery([]string{"词7", "词42"}), 10, nil, nil}, "Bitmap Index Scan on clauses_lex_gin"},
+		{"Lexical", "", lexicalSQL, []any{tsquery([]string{"词7", "词42"}), 10, nil}, "Bitmap Index Scan on clauses_lex_gin"},
 	}
+	// VectorSearch plans generically (plan_cache_mode): the plan made
+	// without the query vector must walk the index too.
+	t.Run("VectorGeneric", func(t *testing.T) {
+		var lines []string
+		err := s.transact(ctx, readOnly, func(tx pgx.Tx) error {
+			_, err := tx.Exec(ctx, "SELECT set_config('plan_cache_mode', 'force_generic_plan', true), set_config('hnsw.iterative_scan', 'relaxed_order', true)")
+			if err == nil {
+				_, err = tx.Exec(ctx, "PREPARE generic_vector(halfvec, integer, text[]) AS "+vectorSQL(dims))
+			}
+			if err != nil {
+				return err
+			}
+			rows, err := tx.Query(ctx, "EXPLAIN EXECUTE generic_vector('"+pgvector.NewVector(vec()).String()+"', 10, NULL)")
+			if err != nil {
+				return err
+			}
+			lines, err = pgx.CollectRows(rows, pgx.RowTo[string])
+			return err
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if plan := strings.Join(lines, "\n"); !strings.Contains(plan, "Index Scan using clauses_embedding_hnsw") {
+			t.Errorf("generic plan does not use the index:\n%s", plan)
+		}
+	})
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			plan := explain(t, s, tt.setup, tt.sql, tt.args...)
@@ -100,4 +126,40 @@ func explain(t *testing.T, s *Store, setup, sql string, args ...any) string {
 		t.Fatalf("explain: %v", err)
 	}
 	return strings.Join(lines, "\n")
+}
+
+// TestBatchSettingsHold: the planner settings a search queues before its
+// query hold for that query (a batch is one implicit transaction) and are
+// gone afterwards from the pooled connection.
+func TestBatchSettingsHold(t *testing.T) {
+	ctx := context.Background()
+	s := openTest(t)
+	conn, err := s.pool.Acquire(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Release()
+	b := &pgx.Batch{}
+	b.Queue(`SELECT set_config('hnsw.ef_search', '` + efSearch + `', true), set_config('enable_seqscan', 'off', true)`)
+	b.Queue(`SELECT current_setting('hnsw.ef_search'), current_setting('enable_seqscan')`)
+	br := conn.SendBatch(ctx, b)
+	if _, err := br.Exec(); err != nil {
+		t.Fatal(err)
+	}
+	var ef, seqscan string
+	if err := br.QueryRow().Scan(&ef, &seqscan); err != nil {
+		t.Fatal(err)
+	}
+	if err := br.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if ef != efSearch || seqscan != "off" {
+		t.Errorf("within the batch: ef_search %s, enable_seqscan %s; want %s, off", ef, seqscan, efSearch)
+	}
+	if err := conn.QueryRow(ctx, `SELECT current_setting('hnsw.ef_search'), current_setting('enable_seqscan')`).Scan(&ef, &seqscan); err != nil {
+		t.Fatal(err)
+	}
+	if ef == efSearch || seqscan != "on" {
+		t.Errorf("after the batch: ef_search %s, enable_seqscan %s; want the defaults", ef, seqscan)
+	}
 }

@@ -22,7 +22,9 @@ var _ retrieval.Store = (*Store)(nil)
 // Store is a PostgreSQL-backed retrieval.Store and state store. It is safe
 // for concurrent use.
 type Store struct {
-	pool *pgxpool.Pool
+	pool    *pgxpool.Pool
+	clauses clauseCache // see cache.go
+	stats   statsCache
 }
 
 type options struct {

@@ -1,10 +1,13 @@
 package postgres
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"math"
+	"slices"
 	"strings"
+	"time"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/pgvector/pgvector-go"
@@ -12,12 +15,11 @@ import (
 	"policybot/retrieval"
 )
 
-// efSearch is the HNSW candidate list size per query: larger than any K the
-// searcher asks for, so recall stays high without scanning the whole graph.
-const efSearch = "100"
-
-const candidateColumns = `c.id, c.label, c.path, c.title, c.text, c.agencies, c.lead_agencies, c.terms,
-	c.context_terms, c.role, c.validity, d.id AS doc_id, d.title AS doc_title, d.number, d.issuer, d.date, d.region, d.kind`
+// efSearch is the HNSW candidate list size per query: twice the K the
+// searcher asks for (retrieval's vectorK, 20), so recall stays high without
+// scanning the whole graph; the iterative scan goes on past it when the
+// filters leave fewer than K.
+const efSearch = "40"
 
 // regionFilter is true for every active document when $n is NULL.
 func regionFilter(n int) string {
@@ -39,52 +41,45 @@ func (s *Store) VectorSearch(ctx context.Context, q retrieval.Query) ([]retrieva
 		// A zero vector has no direction: every cosine distance would be NaN.
 		return nil, nil
 	}
-	var out []retrieval.Candidate
-	err := s.transact(ctx, readOnly, func(tx pgx.Tx) error {
-		// set_config(..., true) lasts for this transaction only; a plain SET
-		// would stick to the pooled connection.
-		// Iterative scan: the status and region filters apply after the
-		// index, so without it a filtered query could return fewer than K
-		// rows although more match. relaxed_order may return neighbours
-		// slightly out of order; the outer ORDER BY restores it.
-		// enable_seqscan off: on a small corpus the planner scans and sorts
-		// every clause (11 ms for 2,392 clauses) where the index takes
-		// 2.5 ms (EXPLAIN ANALYZE); on a large one it takes the index anyway.
-		_, err := tx.Exec(ctx, `SELECT set_config('hnsw.ef_search', $1, true),
-			set_config('hnsw.iterative_scan', 'relaxed_order', true), set_config('enable_seqscan', 'off', true)`, efSearch)
-		if err != nil {
-			return err
-		}
-		rows, err := tx.Query(ctx, vectorSQL(len(q.Vector)), pgvector.NewVector(q.Vector), q.K, regions(q))
-		if err != nil {
-			return err
-		}
-		out, err = collectCandidates(rows)
-		return err
-	})
+	// Iterative scan: the status and region filters apply after the index,
+	// so without it a filtered query could return fewer than K rows
+	// although more match. relaxed_order may return neighbours slightly out
+	// of order; the candidates are sorted again by their exact cosine.
+	// enable_seqscan off: on a small corpus the planner scans and sorts
+	// every clause (11 ms for 2,392 clauses) where the index takes 2.5 ms
+	// (EXPLAIN ANALYZE); on a large one it takes the index anyway. A generic
+	// plan: planning this query for each question's vector took 0.37 ms, a
+	// quarter of its time, for the same index scan (statement log, seeds +
+	// corpus: bind 0.37 → 0.06 ms, execute unchanged).
+	const settings = `SELECT set_config('hnsw.ef_search', '` + efSearch + `', true),
+		set_config('hnsw.iterative_scan', 'relaxed_order', true), set_config('enable_seqscan', 'off', true),
+		set_config('plan_cache_mode', 'force_generic_plan', true)`
+	out, err := s.search(ctx, q.Vector, settings, vectorSQL(len(q.Vector)), pgvector.NewHalfVector(q.Vector), q.K, regions(q))
 	if err != nil {
 		return nil, fmt.Errorf("postgres: vector search: %w", err)
 	}
+	slices.SortStableFunc(out, func(a, b retrieval.Candidate) int {
+		if c := cmp.Compare(b.Cosine, a.Cosine); c != 0 {
+			return c
+		}
+		return cmp.Compare(a.Clause.ID, b.Clause.ID)
+	})
 	return out, nil
 }
 
 // vectorSQL finds the nearest clauses through the index (see VectorDistance)
-// reading only their ids, then fetches the K kept with their columns and
-// full-precision distance. Selecting every column and the distance in the
-// ordering query made PostgreSQL, when it scans rather than uses the index
-// (a small corpus), detoast the terms and compute both distances of every
-// clause, not of the K it keeps: 18.6 ms for 2,392 clauses (EXPLAIN ANALYZE),
-// most of an answer's database time under load.
+// and returns their ids and row versions; their columns, embedding
+// included, come from the clause cache. Selecting the columns or the
+// full-precision distance here made PostgreSQL, when it scans rather than
+// uses the index (a small corpus), detoast the terms and compute both
+// distances of every clause, not of the K it keeps: 18.6 ms for 2,392
+// clauses (EXPLAIN ANALYZE).
 func vectorSQL(dims int) string {
-	return `WITH nearest AS MATERIALIZED (
-	SELECT c.id
+	return `SELECT ` + versionColumns + `
 	FROM clauses c JOIN documents d ON d.id = c.document_id
 	WHERE c.embedding IS NOT NULL AND ` + regionFilter(3) + `
 	ORDER BY ` + VectorDistance(dims, 1) + `
-	LIMIT $2)
-SELECT ` + candidateColumns + `, c.embedding <=> $1 AS distance
-	FROM nearest n JOIN clauses c ON c.id = n.id JOIN documents d ON d.id = c.document_id
-	ORDER BY distance, c.id`
+	LIMIT $2`
 }
 
 // LexicalSearch returns up to q.K active clauses having any of q.Terms, best
@@ -95,45 +90,187 @@ func (s *Store) LexicalSearch(ctx context.Context, q retrieval.Query) ([]retriev
 	if q.K <= 0 || query == "" {
 		return nil, nil
 	}
-	var vec *pgvector.Vector // NULL: no cosine asked for
-	if !isZero(q.Vector) {
-		v := pgvector.NewVector(q.Vector)
-		vec = &v
-	}
-	var out []retrieval.Candidate
-	err := s.transact(ctx, readOnly, func(tx pgx.Tx) error {
-		// On a small corpus the planner reads every clause's lexemes
-		// (10 ms for 2,392 clauses) where the GIN index takes 4 ms.
-		if _, err := tx.Exec(ctx, `SELECT set_config('enable_seqscan', 'off', true)`); err != nil {
-			return err
-		}
-		rows, err := tx.Query(ctx, lexicalSQL, query, q.K, regions(q), vec)
-		if err != nil {
-			return err
-		}
-		out, err = collectCandidates(rows)
-		return err
-	})
+	// No planner settings: enable_seqscan off, which the query needed when it
+	// also fetched the clauses' columns, now made the planner look each
+	// match's document up by index instead of hashing the documents once
+	// (EXPLAIN ANALYZE, seeds + corpus: 3.2 ms against 2.2 ms).
+	out, err := s.search(ctx, q.Vector, "", lexicalSQL, query, q.K, regions(q))
 	if err != nil {
 		return nil, fmt.Errorf("postgres: lexical search: %w", err)
 	}
 	return out, nil
 }
 
-// lexicalSQL ranks the matching clauses reading only their lexemes, then
-// fetches the K best with their text, terms and cosine. Selecting every
-// column in the ranking query made PostgreSQL work out the cosine and read
-// the terms of every matching row, not of the K it keeps (measured with
-// corpus-xl: see BENCHMARKS.md).
-var lexicalSQL = `WITH ranked AS MATERIALIZED (
-	SELECT c.id, ts_rank(c.lex, q) AS rank
+// lexicalSQL ranks the matching clauses reading only their lexemes and
+// returns the K best's ids and row versions. Without positions in lex,
+// ts_rank counts the query terms a clause has, so most matches tie (224 of
+// 269 for one question) and the id decides among them: compared bytewise
+// (COLLATE "C": for UTF-8 the same code-point order as C.UTF-8) that tie-break took
+// 0.5 ms where the database's C.UTF-8 collation took 1.4 ms (EXPLAIN
+// ANALYZE, seeds + corpus).
+var lexicalSQL = `SELECT ` + versionColumns + `
 	FROM clauses c JOIN documents d ON d.id = c.document_id, CAST($1 AS tsquery) q
 	WHERE c.lex @@ q AND ` + regionFilter(3) + `
-	ORDER BY rank DESC, c.id
-	LIMIT $2)
-SELECT ` + candidateColumns + `, c.embedding <=> $4::vector
-	FROM ranked r JOIN clauses c ON c.id = r.id JOIN documents d ON d.id = c.document_id
-	ORDER BY r.rank DESC, c.id`
+	ORDER BY ts_rank(c.lex, q) DESC, c.id COLLATE "C"
+	LIMIT $2`
+
+// versionColumns identify a clause and the version of its and its
+// document's rows (see clauseVersion).
+const versionColumns = `c.id, c.xmin::text::bigint, d.xmin::text::bigint`
+
+// search runs one search query with its planner settings in a single round
+// trip: a pgx batch is one implicit transaction, so set_config(..., true)
+// holds for the query and is gone after it (a plain SET would stick to the
+// pooled connection). An explicit transaction took four round trips
+// (BEGIN, settings, query, COMMIT) — under load, more of PostgreSQL's time
+// than the query itself. The rows name clauses and their versions; the
+// candidates come from the clause cache, and only clauses new to it, or
+// changed since, are read. Each candidate's cosine with vec (when not
+// zero) is worked out from its cached embedding.
+func (s *Store) search(ctx context.Context, vec []float32, settings, query string, args ...any) ([]retrieval.Candidate, error) {
+	b := &pgx.Batch{}
+	if settings != "" {
+		b.Queue(settings)
+	}
+	b.Queue(query, args...)
+	br := s.pool.SendBatch(ctx, b)
+	defer br.Close()
+	if settings != "" {
+		if _, err := br.Exec(); err != nil {
+			return nil, err
+		}
+	}
+	rows, err := br.Query()
+	if err != nil {
+		return nil, err
+	}
+	type found struct {
+		id      string
+		version clauseVersion
+	}
+	var (
+		hits []found
+		f    found
+	)
+	_, err = pgx.ForEachRow(rows, []any{&f.id, &f.version.clause, &f.version.document}, func() error {
+		hits = append(hits, f)
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	if err := br.Close(); err != nil {
+		return nil, err
+	}
+	cached := make([]cachedClause, len(hits))
+	var missing []string
+	for i, h := range hits {
+		var ok bool
+		if cached[i], ok = s.clauses.get(h.id, h.version); !ok {
+			missing = append(missing, h.id)
+		}
+	}
+	if len(missing) > 0 {
+		read, err := s.readClauses(ctx, missing)
+		if err != nil {
+			return nil, err
+		}
+		for i, h := range hits {
+			if cached[i].c.Clause.ID == "" {
+				cached[i] = read[h.id] // zero when deleted since the search
+			}
+		}
+	}
+	qv := queryVector(vec)
+	out := make([]retrieval.Candidate, 0, len(cached))
+	for _, e := range cached {
+		if e.c.Clause.ID == "" {
+			continue
+		}
+		c := e.c
+		c.Cosine = qv.cosine(e)
+		out = append(out, c)
+	}
+	return out, nil
+}
+
+const clauseColumns = `c.id, c.label, c.path, c.title, c.text, c.agencies, c.lead_agencies, c.terms,
+	c.context_terms, c.role, c.validity, d.id AS doc_id, d.title AS doc_title, d.number, d.issuer, d.date, d.region, d.kind,
+	c.embedding, ` + versionColumns
+
+// readClauses reads the candidate columns and embeddings of ids and caches them.
+func (s *Store) readClauses(ctx context.Context, ids []string) (map[string]cachedClause, error) {
+	rows, err := s.pool.Query(ctx, `SELECT `+clauseColumns+`
+		FROM clauses c JOIN documents d ON d.id = c.document_id WHERE c.id = ANY($1)`, ids)
+	if err != nil {
+		return nil, fmt.Errorf("read clauses: %w", err)
+	}
+	out := make(map[string]cachedClause, len(ids))
+	var (
+		e   cachedClause
+		vec *pgvector.Vector
+		id  string
+	)
+	c := &e.c
+	_, err = pgx.ForEachRow(rows, []any{&c.Clause.ID, &c.Clause.Label, &c.Clause.Path, &c.Clause.Title, &c.Clause.Text,
+		&c.Clause.Agencies, &c.Clause.LeadAgencies, &c.Terms, &c.ContextTerms, &c.Clause.Role, &c.Clause.Validity,
+		&c.Document.ID, &c.Document.Title, &c.Document.Number, &c.Document.Issuer, &c.Document.Date,
+		&c.Document.Region, &c.Document.Kind, &vec, &id, &e.version.clause, &e.version.document}, func() error {
+		if vec != nil {
+			e.vec = vec.Slice()
+			e.norm = norm(e.vec)
+		}
+		s.clauses.put(e)
+		out[id] = e
+		e, vec = cachedClause{}, nil // the next row's slices are its own
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("read clauses: %w", err)
+	}
+	return out, nil
+}
+
+// queryVec is a query vector with its length and the dimensions where it
+// is not zero: a question's vector from the local embedder has a few dozen
+// of 1,024, so the cosine of each candidate costs that many products.
+type queryVec struct {
+	v       []float32
+	norm    float64
+	nonzero []int32
+}
+
+func queryVector(v []float32) queryVec {
+	q := queryVec{v: v, norm: norm(v)}
+	for i, x := range v {
+		if x != 0 {
+			q.nonzero = append(q.nonzero, int32(i))
+		}
+	}
+	return q
+}
+
+// cosine is the similarity of the query with a cached clause: 0 when either
+// has no direction (no query vector, no embedding, a zero vector) or their
+// dimensions differ, as the database reported NULL or NaN.
+func (q queryVec) cosine(e cachedClause) float64 {
+	if q.norm == 0 || e.norm == 0 || len(q.v) != len(e.vec) {
+		return 0
+	}
+	var dot float64
+	for _, i := range q.nonzero {
+		dot += float64(q.v[i]) * float64(e.vec[i])
+	}
+	return dot / (q.norm * e.norm)
+}
+
+func norm(v []float32) float64 {
+	var s float64
+	for _, x := range v {
+		s += float64(x) * float64(x)
+	}
+	return math.Sqrt(s)
+}
 
 // tsquery builds an OR query of the terms, each quoted as a lexeme, so that
 // operators or quotes inside a term are matched literally and never parsed
@@ -165,25 +302,6 @@ func tsquery(terms []string) string {
 	return b.String()
 }
 
-func collectCandidates(rows pgx.Rows) ([]retrieval.Candidate, error) {
-	return pgx.CollectRows(rows, func(r pgx.CollectableRow) (retrieval.Candidate, error) {
-		var (
-			c        retrieval.Candidate
-			distance *float64
-		)
-		err := r.Scan(&c.Clause.ID, &c.Clause.Label, &c.Clause.Path, &c.Clause.Title, &c.Clause.Text,
-			&c.Clause.Agencies, &c.Clause.LeadAgencies, &c.Terms, &c.ContextTerms, &c.Clause.Role, &c.Clause.Validity,
-			&c.Document.ID, &c.Document.Title, &c.Document.Number, &c.Document.Issuer, &c.Document.Date,
-			&c.Document.Region, &c.Document.Kind, &distance)
-		// NULL (no embedding, or no query vector) and NaN (a stored zero
-		// vector) both mean no similarity.
-		if distance != nil && !math.IsNaN(*distance) {
-			c.Cosine = 1 - *distance
-		}
-		return c, err
-	})
-}
-
 func isZero(v []float32) bool {
 	for _, x := range v {
 		if x != 0 {
@@ -194,37 +312,39 @@ func isZero(v []float32) bool {
 }
 
 // TermStats returns the corpus statistics of active documents and the
-// document frequency of each of terms, read in one snapshot.
+// document frequency of each of terms, read in one snapshot. They come from
+// the statistics cache when it is fresh and knows every term (see
+// statsCache); otherwise one statement reads them with the version of the
+// corpus_stats row, which every change of the corpus rewrites.
 func (s *Store) TermStats(ctx context.Context, terms []string) (retrieval.Stats, error) {
+	now := time.Now()
+	if st, ok := s.stats.lookup(terms, now); ok {
+		return st, nil
+	}
 	st := retrieval.Stats{DF: make(map[string]int, len(terms))}
-	err := s.transact(ctx, readOnly, func(tx pgx.Tx) error {
-		var clauses, total int64
-		if err := tx.QueryRow(ctx, "SELECT clauses, terms FROM corpus_stats").Scan(&clauses, &total); err != nil {
-			return err
+	rows, err := s.pool.Query(ctx, `SELECT s.xmin::text::bigint, s.clauses, s.terms, t.term, t.df
+		FROM corpus_stats s LEFT JOIN term_df t ON t.term = ANY($1)`, terms)
+	if err != nil {
+		return retrieval.Stats{}, fmt.Errorf("postgres: term stats: %w", err)
+	}
+	var (
+		version, clauses, total int64
+		term                    *string
+		df                      *int
+	)
+	_, err = pgx.ForEachRow(rows, []any{&version, &clauses, &total, &term, &df}, func() error {
+		if term != nil && df != nil {
+			st.DF[*term] = *df
 		}
-		st.Clauses = int(clauses)
-		if clauses > 0 {
-			st.AvgLen = float64(total) / float64(clauses)
-		}
-		if len(terms) == 0 {
-			return nil
-		}
-		rows, err := tx.Query(ctx, "SELECT term, df FROM term_df WHERE term = ANY($1)", terms)
-		if err != nil {
-			return err
-		}
-		var (
-			term string
-			df   int
-		)
-		_, err = pgx.ForEachRow(rows, []any{&term, &df}, func() error {
-			st.DF[term] = df
-			return nil
-		})
-		return err
+		return nil
 	})
 	if err != nil {
 		return retrieval.Stats{}, fmt.Errorf("postgres: term stats: %w", err)
 	}
+	st.Clauses = int(clauses)
+	if clauses > 0 {
+		st.AvgLen = float64(total) / float64(clauses)
+	}
+	s.stats.update(version, st, total, terms, now)
 	return st, nil
 }

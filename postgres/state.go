@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -114,18 +115,59 @@ func (s *Store) PublicAnswer(ctx context.Context, id string) ([]byte, error) {
 // waits for the winner's row and then finds it unexpired. An expired claim
 // (its claimant died or gave up) is taken over.
 func (s *Store) ClaimMessage(ctx context.Context, key string, ttl time.Duration) (bool, error) {
-	var claimed bool
-	err := s.pool.QueryRow(ctx, `INSERT INTO message_claims (key, expires_at) VALUES ($1, now() + $2::interval)
-		ON CONFLICT (key) DO UPDATE SET claimed_at = now(), expires_at = excluded.expires_at, done = false, result = NULL
-			WHERE message_claims.expires_at <= now()
-		RETURNING true`, key, ttl).Scan(&claimed)
-	if isNoRows(err) {
-		return false, nil
-	}
+	c, err := s.ClaimMessages(ctx, ttl, key)
 	if err != nil {
-		return false, fmt.Errorf("postgres: claim message %s: %w", logKey(key), err)
+		return false, err
 	}
-	return claimed, nil
+	return c[0].Won, nil
+}
+
+// ClaimMessages claims each of keys as ClaimMessage does, in one statement,
+// and reports when each was claimed: a WeChat message's claims cost one
+// round trip instead of three (two for its nonce, one to record the claim
+// time). Only when a key is lost (a retry, a replay) does a second query
+// read its holder's time; a key lost to a claim removed since has none.
+// The keys are inserted in sorted order, so that two callers claiming
+// overlapping keys lock them in one order. (One statement that also read
+// the lost keys' times, a CTE joined back to the keys, took 0.4 ms to plan
+// and run where this takes 0.05 ms.)
+func (s *Store) ClaimMessages(ctx context.Context, ttl time.Duration, keys ...string) ([]state.Claim, error) {
+	sorted := slices.Sorted(slices.Values(keys))
+	rows, err := s.pool.Query(ctx, `INSERT INTO message_claims AS m (key, expires_at)
+		SELECT k, now() + $2::interval FROM unnest($1::text[]) AS k
+		ON CONFLICT (key) DO UPDATE SET claimed_at = now(), expires_at = excluded.expires_at, done = false, result = NULL
+			WHERE m.expires_at <= now()
+		RETURNING m.key, m.claimed_at`, sorted, ttl)
+	if err != nil {
+		return nil, fmt.Errorf("postgres: claim message %s: %w", logKey(keys[0]), err)
+	}
+	won := make(map[string]time.Time, len(keys))
+	var (
+		key string
+		at  time.Time
+	)
+	if _, err := pgx.ForEachRow(rows, []any{&key, &at}, func() error { won[key] = at; return nil }); err != nil {
+		return nil, fmt.Errorf("postgres: claim message %s: %w", logKey(keys[0]), err)
+	}
+	held := map[string]time.Time{}
+	if len(won) < len(keys) {
+		rows, err := s.pool.Query(ctx, `SELECT key, claimed_at FROM message_claims WHERE key = ANY($1)`, sorted)
+		if err == nil {
+			_, err = pgx.ForEachRow(rows, []any{&key, &at}, func() error { held[key] = at; return nil })
+		}
+		if err != nil {
+			return nil, fmt.Errorf("postgres: claim message %s: %w", logKey(keys[0]), err)
+		}
+	}
+	out := make([]state.Claim, len(keys))
+	for i, k := range keys {
+		if at, ok := won[k]; ok {
+			out[i] = state.Claim{Won: true, At: at}
+		} else {
+			out[i] = state.Claim{At: held[k]}
+		}
+	}
+	return out, nil
 }
 
 // FinishMessage stores the result of a claimed message.

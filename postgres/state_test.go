@@ -232,3 +232,24 @@ func TestUnansweredHygiene(t *testing.T) {
 		t.Errorf("after the purge: %+v, %v; want only the recent question", got, err)
 	}
 }
+
+// TestClaimMessages: several keys claimed in one statement, each won or
+// lost on its own, with the time its holder claimed it.
+func TestClaimMessages(t *testing.T) {
+	ctx := context.Background()
+	s := openTest(t)
+	first, err := s.ClaimMessages(ctx, time.Minute, "n:body", "n")
+	if err != nil || len(first) != 2 || !first[0].Won || !first[1].Won || first[0].At.IsZero() {
+		t.Fatalf("first ClaimMessages = %+v, %v; want both won, with a time", first, err)
+	}
+	again, err := s.ClaimMessages(ctx, time.Minute, "n:other", "n")
+	if err != nil || len(again) != 2 || !again[0].Won || again[1].Won {
+		t.Fatalf("second ClaimMessages = %+v, %v; want the new key won, the old one lost", again, err)
+	}
+	if !again[1].At.Equal(first[1].At) {
+		t.Errorf("lost claim's time %v, want its holder's %v", again[1].At, first[1].At)
+	}
+	if won, err := s.ClaimMessage(ctx, "n:body", time.Minute); err != nil || won {
+		t.Errorf("ClaimMessage(n:body) = %v, %v; want lost", won, err)
+	}
+}

@@ -54,7 +54,14 @@ type Memory struct {
 // answers cut for WeChat); the oldest go first. PostgreSQL keeps them all.
 const maxPublicAnswers = 10000
 
+// Claim is the outcome of claiming a message key.
+type Claim struct {
+	Won bool      // the caller holds the claim now
+	At  time.Time // when its holder claimed it; zero when not known
+}
+
 type claim struct {
+	at      time.Time // when it was claimed
 	expires time.Time
 	done    bool
 	result  []byte
@@ -139,14 +146,29 @@ func (m *Memory) PublicAnswer(_ context.Context, id string) ([]byte, error) {
 
 // ClaimMessage records that this process answers message key. It reports
 // false when the key was already claimed and the claim has not expired.
-func (m *Memory) ClaimMessage(_ context.Context, key string, ttl time.Duration) (bool, error) {
+func (m *Memory) ClaimMessage(ctx context.Context, key string, ttl time.Duration) (bool, error) {
+	c, err := m.ClaimMessages(ctx, ttl, key)
+	if err != nil {
+		return false, err
+	}
+	return c[0].Won, nil
+}
+
+// ClaimMessages claims each of keys as ClaimMessage does, at once.
+func (m *Memory) ClaimMessages(_ context.Context, ttl time.Duration, keys ...string) ([]Claim, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	if c, ok := m.claims[key]; ok && m.now().Before(c.expires) {
-		return false, nil
+	now := m.now()
+	out := make([]Claim, len(keys))
+	for i, key := range keys {
+		if c, ok := m.claims[key]; ok && now.Before(c.expires) {
+			out[i] = Claim{At: c.at}
+			continue
+		}
+		m.claims[key] = &claim{at: now, expires: now.Add(ttl)}
+		out[i] = Claim{Won: true, At: now}
 	}
-	m.claims[key] = &claim{expires: m.now().Add(ttl)}
-	return true, nil
+	return out, nil
 }
 
 // FinishMessage stores the result of a claimed message.

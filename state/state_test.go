@@ -80,3 +80,18 @@ func TestUnansweredBounds(t *testing.T) {
 		t.Errorf("kept question %q (%d runes)", q[:min(len(q), 40)], utf8.RuneCountInString(q))
 	}
 }
+
+// TestClaimMessages: as the PostgreSQL store's, with the memory store's clock.
+func TestClaimMessages(t *testing.T) {
+	ctx := context.Background()
+	m := NewMemory()
+	now := time.Date(2026, 12, 3, 8, 0, 0, 0, time.UTC)
+	m.now = func() time.Time { return now }
+	first, _ := m.ClaimMessages(ctx, time.Minute, "n:body", "n")
+	now = now.Add(3 * time.Second)
+	again, _ := m.ClaimMessages(ctx, time.Minute, "n:other", "n")
+	want := []Claim{{true, now}, {false, now.Add(-3 * time.Second)}}
+	if len(first) != 2 || !first[0].Won || !first[1].Won || len(again) != 2 || again[0] != want[0] || again[1] != want[1] {
+		t.Errorf("ClaimMessages = %+v then %+v; want both won, then %+v", first, again, want)
+	}
+}

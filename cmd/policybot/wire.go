@@ -31,6 +31,7 @@ type stateStore interface {
 	SavePublicAnswer(ctx context.Context, id string, data []byte) error
 	PublicAnswer(ctx context.Context, id string) ([]byte, error)
 	ClaimMessage(ctx context.Context, key string, ttl time.Duration) (bool, error)
+	ClaimMessages(ctx context.Context, ttl time.Duration, keys ...string) ([]state.Claim, error)
 	FinishMessage(ctx context.Context, key string, result []byte) error
 	MessageResult(ctx context.Context, key string) ([]byte, bool, error)
 	RecordUnanswered(ctx context.Context, u state.Unanswered) error
