@@ -53,6 +53,9 @@ type Clause struct {
 	Role string `json:"role,omitempty"`
 	// Validity is set when the clause states its own term (实施期限至2020年12月31日).
 	Validity *Validity `json:"validity,omitempty"`
+	// Applicability is who the clause is for, when it names anyone; set at
+	// ingest (enterprise.Read), not by the parser.
+	Applicability *Applicability `json:"applicability,omitempty"`
 }
 
 // Clause roles.

@@ -110,3 +110,59 @@ func placeOf(s string) string {
 func isMunicipality(name string) bool {
 	return name == "北京市" || name == "天津市" || name == "上海市" || name == "重庆市"
 }
+
+// CanonicalRegion turns what a request or configuration names as a region
+// (津, 天津, 天津市, 北京市海淀区, 全国) into the form documents carry.
+func CanonicalRegion(r string) string {
+	r = strings.TrimSpace(r)
+	switch r {
+	case "国家", "中央", "全国":
+		return RegionNational
+	}
+	for _, p := range Provinces {
+		if (p.Abbr != "" && r == p.Abbr) || r == p.Short {
+			return p.Name
+		}
+	}
+	return r
+}
+
+// Places returns the places a region stands for, most specific first,
+// each as the core name a document's region, issuer or title contains:
+// 北京市海淀区 → [海淀, 北京]; 铁岭市 → [铁岭, 辽宁].
+func Places(region string) []string {
+	region = CanonicalRegion(region)
+	if region == "" || region == RegionNational {
+		return nil
+	}
+	var places []string
+	for _, p := range Provinces {
+		if strings.HasPrefix(region, p.Name) || strings.HasPrefix(region, p.Short) {
+			rest := strings.TrimPrefix(strings.TrimPrefix(region, p.Name), p.Short)
+			if c := CoreName(rest); c != "" {
+				places = append(places, c)
+			}
+			return append(places, p.Short)
+		}
+	}
+	c := CoreName(region)
+	places = append(places, c)
+	if prov, ok := CityProvince[c]; ok {
+		for _, p := range Provinces {
+			if p.Name == prov {
+				places = append(places, p.Short)
+			}
+		}
+	}
+	return places
+}
+
+// CoreName strips the administrative suffix: 海淀区 → 海淀, 铁岭市 → 铁岭.
+func CoreName(s string) string {
+	for _, suf := range []string{"特别行政区", "自治区", "自治州", "新区", "地区", "省", "市", "区", "县", "州", "盟"} {
+		if strings.HasSuffix(s, suf) && len([]rune(s)) > len([]rune(suf))+1 {
+			return strings.TrimSuffix(s, suf)
+		}
+	}
+	return s
+}

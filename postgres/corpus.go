@@ -76,14 +76,14 @@ func (s *Store) Document(ctx context.Context, id string) (retrieval.StoredDocume
 		if err != nil {
 			return err
 		}
-		rows, err := tx.Query(ctx, `SELECT id, label, path, title, text, agencies, lead_agencies, role, validity
+		rows, err := tx.Query(ctx, `SELECT id, label, path, title, text, agencies, lead_agencies, role, validity, applicability
 			FROM clauses WHERE document_id = $1 ORDER BY ord`, id)
 		if err != nil {
 			return err
 		}
 		clauses, err = pgx.CollectRows(rows, func(r pgx.CollectableRow) (policy.Clause, error) {
 			var c policy.Clause
-			err := r.Scan(&c.ID, &c.Label, &c.Path, &c.Title, &c.Text, &c.Agencies, &c.LeadAgencies, &c.Role, &c.Validity)
+			err := r.Scan(&c.ID, &c.Label, &c.Path, &c.Title, &c.Text, &c.Agencies, &c.LeadAgencies, &c.Role, &c.Validity, &c.Applicability)
 			return c, err
 		})
 		return err
@@ -101,12 +101,15 @@ func appendClauseRows(rows [][]any, docID string, clauses []retrieval.IndexedCla
 		if c.Embedding != nil {
 			emb = pgvector.NewVector(c.Embedding)
 		}
-		var validity any // nil: NULL, the clause states no term of its own
+		var validity, applicability any // nil: NULL, the clause states no term of its own, names no one
 		if c.Validity != nil {
 			validity = c.Validity
 		}
+		if c.Applicability != nil {
+			applicability = c.Applicability
+		}
 		rows = append(rows, []any{c.ID, docID, c.Ord, c.Label, nonNil(c.Path), c.Title, c.Text,
-			nonNil(c.Agencies), nonNil(c.LeadAgencies), c.TextHash, nonNil(c.Terms), nonNil(c.Context), c.Role, validity, emb})
+			nonNil(c.Agencies), nonNil(c.LeadAgencies), c.TextHash, nonNil(c.Terms), nonNil(c.Context), c.Role, validity, applicability, emb})
 	}
 	return rows
 }
@@ -114,7 +117,7 @@ func appendClauseRows(rows [][]any, docID string, clauses []retrieval.IndexedCla
 func copyClauseRows(ctx context.Context, tx pgx.Tx, rows [][]any) error {
 	_, err := tx.CopyFrom(ctx, pgx.Identifier{"clauses"},
 		[]string{"id", "document_id", "ord", "label", "path", "title", "text",
-			"agencies", "lead_agencies", "text_hash", "terms", "context_terms", "role", "validity", "embedding"},
+			"agencies", "lead_agencies", "text_hash", "terms", "context_terms", "role", "validity", "applicability", "embedding"},
 		pgx.CopyFromRows(rows))
 	if err != nil {
 		return fmt.Errorf("copy clauses: %w", err)

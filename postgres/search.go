@@ -195,7 +195,7 @@ func (s *Store) search(ctx context.Context, vec []float32, settings, query strin
 }
 
 const clauseColumns = `c.id, c.label, c.path, c.title, c.text, c.agencies, c.lead_agencies, c.terms,
-	c.context_terms, c.role, c.validity, d.id AS doc_id, d.title AS doc_title, d.number, d.issuer, d.date, d.region, d.kind,
+	c.context_terms, c.role, c.validity, c.applicability, d.id AS doc_id, d.title AS doc_title, d.number, d.issuer, d.date, d.region, d.kind,
 	c.embedding, ` + versionColumns
 
 // readClauses reads the candidate columns and embeddings of ids and caches them.
@@ -213,7 +213,7 @@ func (s *Store) readClauses(ctx context.Context, ids []string) (map[string]cache
 	)
 	c := &e.c
 	_, err = pgx.ForEachRow(rows, []any{&c.Clause.ID, &c.Clause.Label, &c.Clause.Path, &c.Clause.Title, &c.Clause.Text,
-		&c.Clause.Agencies, &c.Clause.LeadAgencies, &c.Terms, &c.ContextTerms, &c.Clause.Role, &c.Clause.Validity,
+		&c.Clause.Agencies, &c.Clause.LeadAgencies, &c.Terms, &c.ContextTerms, &c.Clause.Role, &c.Clause.Validity, &c.Clause.Applicability,
 		&c.Document.ID, &c.Document.Title, &c.Document.Number, &c.Document.Issuer, &c.Document.Date,
 		&c.Document.Region, &c.Document.Kind, &vec, &id, &e.version.clause, &e.version.document}, func() error {
 		if vec != nil {
@@ -347,4 +347,29 @@ func (s *Store) TermStats(ctx context.Context, terms []string) (retrieval.Stats,
 	}
 	s.stats.update(version, st, total, terms, now)
 	return st, nil
+}
+
+// Applicable returns the clauses of active documents that name whom they
+// are for, document by document in ID order, through the partial index on
+// clauses that have an applicability.
+func (s *Store) Applicable(ctx context.Context) ([]retrieval.Candidate, error) {
+	rows, err := s.pool.Query(ctx, `SELECT c.id, c.label, c.path, c.title, c.text, c.agencies, c.lead_agencies, c.role,
+		c.validity, c.applicability, d.id, d.title, d.number, d.issuer, d.date, d.region, d.kind
+		FROM clauses c JOIN documents d ON d.id = c.document_id
+		WHERE c.applicability IS NOT NULL AND d.status = 'active'
+		ORDER BY d.id COLLATE "C", c.ord`)
+	if err != nil {
+		return nil, fmt.Errorf("postgres: applicable clauses: %w", err)
+	}
+	out, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (retrieval.Candidate, error) {
+		var c retrieval.Candidate
+		err := r.Scan(&c.Clause.ID, &c.Clause.Label, &c.Clause.Path, &c.Clause.Title, &c.Clause.Text, &c.Clause.Agencies,
+			&c.Clause.LeadAgencies, &c.Clause.Role, &c.Clause.Validity, &c.Clause.Applicability,
+			&c.Document.ID, &c.Document.Title, &c.Document.Number, &c.Document.Issuer, &c.Document.Date, &c.Document.Region, &c.Document.Kind)
+		return c, err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("postgres: applicable clauses: %w", err)
+	}
+	return out, nil
 }

@@ -150,8 +150,9 @@ func TestMigrateHalfvecIndex(t *testing.T) {
 		"ALTER TABLE clauses DROP COLUMN validity",      // added by migration 9
 		"ALTER TABLE documents DROP COLUMN validity",
 		"DROP TABLE validity_overrides",
-		"ALTER TABLE unanswered DROP COLUMN document", // added by migration 10
-		"DROP TABLE login_attempts",                   // added by migration 11
+		"ALTER TABLE unanswered DROP COLUMN document",   // added by migration 10
+		"DROP TABLE login_attempts",                     // added by migration 11
+		"ALTER TABLE clauses DROP COLUMN applicability", // added by migration 13
 		"DELETE FROM schema_migrations WHERE version >= 6",
 	} {
 		if _, err := s.pool.Exec(ctx, q); err != nil {

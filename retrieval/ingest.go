@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"policybot/embeddings"
+	"policybot/enterprise"
 	"policybot/policy"
 	"policybot/segment"
 )
@@ -623,6 +624,7 @@ func (in *Ingester) index(ctx context.Context, model Model, u unit) indexed {
 	for i, c := range clauses {
 		texts[i] = EmbedText(c, doc.Meta)
 		sum := sha256.Sum256([]byte(texts[i]))
+		c.Applicability = enterprise.Read(c, doc.Meta)
 		ics[i] = IndexedClause{Clause: c, Ord: i, TextHash: hex.EncodeToString(sum[:]), Terms: segment.IndexTerms(texts[i])}
 	}
 	for i, terms := range SectionContext(ics) {
@@ -740,16 +742,18 @@ func (in *Ingester) write(ctx context.Context, docs []DocumentVersion) error {
 }
 
 // IndexVersion changes whenever the lexical terms stored for the same
-// clause change (2: segment.QuantityTerm; 3: IndexedClause.Context).
-const IndexVersion = 3
+// clause change (2: segment.QuantityTerm; 3: IndexedClause.Context; 4:
+// Clause.Applicability).
+const IndexVersion = 4
 
 // ContentHash identifies a document's source bytes as read by this parser
-// version and indexed by this IndexVersion: a change to either re-parses and
-// re-indexes unchanged files on the next ingestion (their unchanged clause
-// texts still come from the embedding cache).
+// version, indexed by this IndexVersion and read for applicability with this
+// subjects lexicon: a change to any re-parses and re-indexes unchanged files
+// on the next ingestion (their unchanged clause texts still come from the
+// embedding cache).
 func ContentHash(data []byte) string {
 	h := sha256.New()
-	fmt.Fprintf(h, "policy-parser/%d index/%d\n", policy.ParserVersion, IndexVersion)
+	fmt.Fprintf(h, "policy-parser/%d index/%d subjects/%s\n", policy.ParserVersion, IndexVersion, enterprise.LexiconVersion())
 	h.Write(data)
 	return hex.EncodeToString(h.Sum(nil))
 }

@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"context"
 	"fmt"
+	"maps"
 	"math"
 	"slices"
 	"strings"
@@ -630,6 +631,29 @@ func (s *MemoryStore) LexicalSearch(ctx context.Context, q Query) ([]Candidate, 
 		}
 	}
 	return cands, nil
+}
+
+// Applicable returns the clauses of active documents that name whom they
+// are for, document by document in ID order.
+func (s *MemoryStore) Applicable(ctx context.Context) ([]Candidate, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, fmt.Errorf("memory applicable: %w", err)
+	}
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	var out []Candidate
+	for _, id := range slices.Sorted(maps.Keys(s.docs)) {
+		d := s.docs[id]
+		if d.doc.Status != StatusActive {
+			continue
+		}
+		for _, c := range d.clauses {
+			if c.c.Applicability != nil {
+				out = append(out, Candidate{Document: d.doc.Meta, Clause: c.c})
+			}
+		}
+	}
+	return out, nil
 }
 
 // TermStats returns the corpus statistics of the active clauses for terms.

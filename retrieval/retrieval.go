@@ -129,6 +129,9 @@ type Store interface {
 	// alike whichever search proposed it.
 	LexicalSearch(ctx context.Context, q Query) ([]Candidate, error)
 	TermStats(ctx context.Context, terms []string) (Stats, error)
+	// Applicable returns every clause of an active document that names
+	// whom it is for (Clause.Applicability set), with its document.
+	Applicable(ctx context.Context) ([]Candidate, error)
 }
 
 // SearchRequest is one search: the question as typed, the asker's region

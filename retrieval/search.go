@@ -52,11 +52,13 @@ type Searcher struct {
 	defaultRegion string
 	lex           *segment.Lexicon
 
-	view      atomic.Pointer[corpusView]
-	refresh   chan struct{} // held by the one refreshing view
-	overrides Overrides     // nil: no admin overrides
-	now       func() time.Time
-	fields    sync.Map // document title or heading path → its terms
+	view atomic.Pointer[corpusView]
+	// applicable caches the store's applicable clauses (Applicable).
+	applicable applicableCache
+	refresh    chan struct{} // held by the one refreshing view
+	overrides  Overrides     // nil: no admin overrides
+	now        func() time.Time
+	fields     sync.Map // document title or heading path → its terms
 
 	embedBudget time.Duration
 	degraded    atomic.Int64

@@ -20,3 +20,11 @@ var Synonyms string
 //
 //go:embed lexicon/intents.txt
 var Intents string
+
+// Subjects lists who policy clauses are for — size classes, qualifications,
+// industries and conditions — with the phrases that name them: one subject a
+// line, tab-separated name, kind, value and phrases ('#' starts a comment;
+// the file's head explains each kind).
+//
+//go:embed lexicon/subjects.txt
+var Subjects string

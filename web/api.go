@@ -128,13 +128,9 @@ const maxAskBody = 16 << 10
 func (s *Server) ask(w http.ResponseWriter, r *http.Request) error {
 	var req askRequest
 	if r.Method == http.MethodPost {
-		body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxAskBody))
+		body, err := readBody(w, r, maxAskBody)
 		if err != nil {
-			var mbe *http.MaxBytesError
-			if errors.As(err, &mbe) {
-				return &apiError{status: http.StatusRequestEntityTooLarge, msg: "request body too large"}
-			}
-			return badRequest("cannot read body")
+			return err
 		}
 		if err := json.Unmarshal(body, &req); err != nil {
 			return badRequest("body is not a JSON object with q, session, region")
@@ -167,4 +163,17 @@ func (s *Server) ask(w http.ResponseWriter, r *http.Request) error {
 	}
 	writeJSON(w, http.StatusOK, ans)
 	return nil
+}
+
+// readBody reads a request body of at most max bytes: 413 past it.
+func readBody(w http.ResponseWriter, r *http.Request, max int64) ([]byte, error) {
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, max))
+	if err != nil {
+		var mbe *http.MaxBytesError
+		if errors.As(err, &mbe) {
+			return nil, &apiError{status: http.StatusRequestEntityTooLarge, msg: "request body too large"}
+		}
+		return nil, badRequest("cannot read body")
+	}
+	return body, nil
 }

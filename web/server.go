@@ -19,12 +19,20 @@ import (
 	"time"
 
 	"policybot/answer"
+	"policybot/enterprise"
 	"policybot/retrieval"
 )
 
 // Searcher is what /api/search needs.
 type Searcher interface {
 	Search(ctx context.Context, req retrieval.SearchRequest) ([]retrieval.Hit, error)
+}
+
+// Matcher is what /api/match needs: the clauses a profile may be matched
+// to, current on a day, and the searcher's today.
+type Matcher interface {
+	Applicable(ctx context.Context, day string) ([]enterprise.Candidate, error)
+	Today() string
 }
 
 // Asker is what /api/ask needs.
@@ -46,6 +54,7 @@ type PublicAnswers interface {
 type Config struct {
 	Searcher Searcher
 	Asker    Asker
+	Matcher  Matcher // nil: /api/match is off
 	Store    Pinger
 	// Corpus reports how many active documents are searchable (nil: not
 	// checked); /readyz is 503 while there are none.
@@ -120,6 +129,9 @@ func (s *Server) routes() {
 	s.mux.HandleFunc("GET /api/search", s.api(s.search))
 	s.mux.HandleFunc("GET /api/ask", s.api(s.ask))
 	s.mux.HandleFunc("POST /api/ask", s.api(s.ask))
+	if s.cfg.Matcher != nil {
+		s.mux.HandleFunc("POST /api/match", s.api(s.match))
+	}
 	s.mux.HandleFunc("/api/", s.api(func(w http.ResponseWriter, r *http.Request) error {
 		return errNotFound
 	}))
@@ -177,6 +189,7 @@ type apiError struct {
 	status int
 	msg    string // safe for clients
 	cause  error  // logged only
+	field  string // the request field at fault, when one is
 }
 
 func (e *apiError) Error() string {
@@ -260,7 +273,11 @@ func (s *Server) writeJSONError(w http.ResponseWriter, r *http.Request, err erro
 	if status == http.StatusUnauthorized {
 		w.Header().Set("WWW-Authenticate", `Bearer realm="policybot"`)
 	}
-	writeJSON(w, status, map[string]string{"error": msg})
+	body := map[string]string{"error": msg}
+	if ae := (*apiError)(nil); errors.As(err, &ae) && ae.field != "" {
+		body["field"] = ae.field
+	}
+	writeJSON(w, status, body)
 }
 
 func (s *Server) logError(r *http.Request, status int, err error) {

@@ -126,6 +126,7 @@ func runServe(ctx context.Context, e *env, args []string) error {
 	srv := web.New(web.Config{
 		Searcher: s.searcher,
 		Asker:    s.answers,
+		Matcher:  s.searcher,
 		Store:    s.store,
 		Schema:   s.schema,
 		Corpus: func(ctx context.Context) (int, error) {

@@ -44,6 +44,7 @@ func Run(t *testing.T, open func(t *testing.T) retrieval.Store) {
 		{"Model", testModel},
 		{"EmbeddingCache", testEmbeddingCache},
 		{"Validity", testValidity},
+		{"Applicable", testApplicable},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) { tt.fn(t, open(t)) })
@@ -728,4 +729,41 @@ func sameSet(a, b []string) bool {
 	sort.Strings(a)
 	sort.Strings(b)
 	return slices.Equal(a, b)
+}
+
+// testApplicable: clauses that name whom they are for come back with their
+// applicability, read back as stored; retired documents' never do.
+func testApplicable(t *testing.T, s retrieval.Store) {
+	ctx := context.Background()
+	fs := corpus()
+	app := &policy.Applicability{
+		Subjects:   []policy.Subject{{Name: "小微企业", Sizes: []string{"small", "micro"}, Basis: "支持小微企业"}},
+		Conditions: []policy.Condition{{Text: "主要面向所列行业", Basis: "餐饮住宿等行业", Industries: []string{"住宿和餐饮业"}}},
+	}
+	fs[0].clauses[1].Applicability = app
+	fs[1].clauses[0].Applicability = &policy.Applicability{Subjects: []policy.Subject{{Name: "个体工商户", Qualification: "个体工商户", Basis: "个体工商户"}}}
+	load(t, s, fs...)
+	got, err := s.Applicable(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ids := clauseIDs(got)
+	if !sameSet(ids, []string{fs[0].clauses[1].ID, fs[1].clauses[0].ID}) {
+		t.Fatalf("Applicable = %v, want the two clauses that name someone", ids)
+	}
+	for _, c := range got {
+		if c.Clause.ID == fs[0].clauses[1].ID && (!reflect.DeepEqual(c.Clause.Applicability, app) || c.Document.ID != fs[0].doc.ID || c.Clause.Text == "") {
+			t.Errorf("read back %+v / %+v, want %+v", c.Clause.Applicability, c.Document, app)
+		}
+	}
+	_, clauses, err := s.Document(ctx, fs[0].doc.ID)
+	if err != nil || !reflect.DeepEqual(clauses[1].Applicability, app) || clauses[0].Applicability != nil {
+		t.Errorf("Document's clauses carry %+v and %+v, want %+v and nil (%v)", clauses[1].Applicability, clauses[0].Applicability, app, err)
+	}
+	if err := s.SetStatus(ctx, fs[1].doc.ID, retrieval.StatusRetired); err != nil {
+		t.Fatal(err)
+	}
+	if got, err := s.Applicable(ctx); err != nil || !sameSet(clauseIDs(got), []string{fs[0].clauses[1].ID}) {
+		t.Errorf("Applicable after retiring %s = %v, %v", fs[1].doc.ID, clauseIDs(got), err)
+	}
 }

@@ -1,0 +1,251 @@
+package enterprise
+
+import (
+	"cmp"
+	"fmt"
+	"slices"
+	"strings"
+
+	"policybot/policy"
+)
+
+// Outcomes of a match.
+const (
+	// Eligible: every condition a profile can show is met.
+	Eligible = "eligible"
+	// NeedMoreInfo: a condition depends on a field the profile lacks.
+	NeedMoreInfo = "need_more_info"
+)
+
+// Candidate is an in-force clause with its applicability, as the matcher
+// is given it.
+type Candidate struct {
+	Document policy.Meta
+	Clause   policy.Clause // Clause.Applicability set
+}
+
+// Match is a clause that applies to a profile.
+type Match struct {
+	Score    float64       `json:"score"`
+	Outcome  string        `json:"outcome"`
+	Document policy.Meta   `json:"document"`
+	Clause   policy.Clause `json:"clause"`
+	// Why are the conditions met; Check what the enterprise must still
+	// confirm; Missing the profile fields a need_more_info match waits on.
+	Why     []string `json:"why"`
+	Check   []string `json:"check"`
+	Missing []string `json:"missing,omitempty"`
+}
+
+// MatchAll returns the candidates that apply to u, best first. A clause whose
+// conditions the profile fails is left out; one whose conditions depend on
+// a field the profile lacks is need_more_info, naming the field.
+func MatchAll(u Understood, cands []Candidate) []Match {
+	var out []Match
+	for _, c := range cands {
+		if m, ok := match(u, c); ok {
+			out = append(out, m)
+		}
+	}
+	slices.SortStableFunc(out, func(a, b Match) int {
+		if c := cmp.Compare(b.Score, a.Score); c != 0 {
+			return c
+		}
+		if c := cmp.Compare(b.Document.Date, a.Document.Date); c != 0 {
+			return c
+		}
+		return cmp.Compare(a.Clause.ID, b.Clause.ID)
+	})
+	return out
+}
+
+// Score parts: what a match rests on. A qualification is the most specific
+// fact about an enterprise, then its size, then a local measure; every
+// condition left to confirm and every missing field make it less sure.
+const (
+	baseScore          = 0.4
+	qualificationScore = 0.25
+	sizeScore          = 0.15
+	localScore         = 0.1
+	industryScore      = 0.05
+	checkPenalty       = 0.02
+	needMoreFactor     = 0.6
+)
+
+func match(u Understood, c Candidate) (Match, bool) {
+	a := c.Clause.Applicability
+	if a == nil {
+		return Match{}, false
+	}
+	m := Match{Document: c.Document, Clause: c.Clause, Why: []string{}, Check: []string{}}
+	score := baseScore
+	missing := map[string]bool{}
+
+	// Jurisdiction: a national document applies everywhere; a local one to
+	// enterprises of its place.
+	switch j, detail := jurisdiction(u.Region, c.Document.Region); j {
+	case placeNo:
+		return Match{}, false
+	case placeUnknown:
+		missing["region"] = true
+		m.Check = append(m.Check, detail)
+	case placeLocal:
+		score += localScore
+		m.Why = append(m.Why, detail)
+	default:
+		m.Why = append(m.Why, detail)
+	}
+
+	// Subjects are alternatives: any one met will do, the most specific
+	// (a qualification over a size) giving the reason.
+	met, waiting := false, map[string]bool{}
+	var reason string
+	gain := 0.0
+	for _, s := range a.Subjects {
+		ok, field, why := subjectMet(u, s, a.FromTitle)
+		switch {
+		case ok:
+			g := sizeScore
+			if s.Qualification != "" {
+				g = qualificationScore
+			}
+			if !met || g > gain {
+				reason, gain = why, g
+			}
+			met = true
+		case field != "":
+			waiting[field] = true
+		}
+	}
+	if met {
+		m.Why = append(m.Why, reason)
+		score += gain
+	}
+	if len(a.Subjects) > 0 && !met {
+		if len(waiting) == 0 {
+			return Match{}, false
+		}
+		for f := range waiting {
+			missing[f] = true
+		}
+		m.Check = append(m.Check, "是否属于"+subjectNames(a.Subjects)+"（需补充企业信息）")
+	}
+	if r := a.Required; r != nil {
+		ok, field, why := subjectMet(u, *r, false)
+		switch {
+		case ok:
+			m.Why = append(m.Why, why)
+			score += qualificationScore
+		case field != "":
+			missing[field] = true
+			m.Check = append(m.Check, "是否为"+r.Name+"（需补充企业资质）")
+		default:
+			return Match{}, false
+		}
+	}
+	for _, cond := range a.Conditions {
+		if cond.Industries != nil {
+			if u.Sector != "" && slices.Contains(cond.Industries, u.Sector) {
+				m.Why = append(m.Why, "行业：贵企业属"+u.Sector+"（「"+cond.Basis+"」）")
+				score += industryScore
+				continue
+			}
+			m.Check = append(m.Check, "本条主要面向"+strings.Join(cond.Industries, "、")+"（「"+cond.Basis+"」）")
+			score -= checkPenalty
+			continue
+		}
+		m.Check = append(m.Check, cond.Text+"（「"+cond.Basis+"」）")
+		score -= checkPenalty
+	}
+	m.Outcome = Eligible
+	if len(missing) > 0 {
+		m.Outcome = NeedMoreInfo
+		for _, f := range []string{"region", "size", "industry", "qualifications"} {
+			if missing[f] {
+				m.Missing = append(m.Missing, f)
+			}
+		}
+		score *= needMoreFactor
+	}
+	m.Score = min(max(score, 0), 1)
+	return m, true
+}
+
+// subjectMet tells whether u is subject s; when it cannot tell, the field
+// that would; why words a met subject with its basis.
+func subjectMet(u Understood, s policy.Subject, fromTitle bool) (ok bool, field, why string) {
+	where := "条款"
+	if fromTitle {
+		where = "文件标题"
+	}
+	if s.Qualification != "" {
+		if u.Qualifications == nil {
+			return false, "qualifications", ""
+		}
+		if !u.holds(s.Qualification) {
+			return false, "", ""
+		}
+		return true, "", fmt.Sprintf("资质：贵企业为%s（%s「%s」）", s.Qualification, where, s.Basis)
+	}
+	if u.Size == "" {
+		if u.holds("个体工商户") {
+			// 个体工商户 are not classed by the size standard: a measure for
+			// 小微企业 names them when it means them (小微企业和个体工商户).
+			return false, "", ""
+		}
+		return false, "size", ""
+	}
+	if !slices.Contains(s.Sizes, u.Size) {
+		return false, "", ""
+	}
+	size := SizeNames[u.Size] + "企业"
+	if u.SizeDerived {
+		size += "（按划型标准推算）"
+	}
+	return true, "", fmt.Sprintf("规模：%s面向%s，贵企业为%s（%s「%s」）", where, s.Name, size, where, s.Basis)
+}
+
+func subjectNames(ss []policy.Subject) string {
+	var names []string
+	for _, s := range ss {
+		names = append(names, s.Name)
+	}
+	return strings.Join(names, "或")
+}
+
+// place is how a document's region relates to an enterprise's.
+type place int
+
+const (
+	placeNational place = iota // a national document: everywhere
+	placeLocal                 // the enterprise is in the document's place
+	placeUnknown               // the profile does not say enough
+	placeNo                    // another place's
+)
+
+// jurisdiction relates an enterprise's region to a document's, with the
+// words for why or what to check. A document of a district is for that
+// district: an enterprise known only to be in its city waits on its
+// district. A document whose region the parser could not tell is never
+// matched: it would be pushed to every place.
+func jurisdiction(profile, doc string) (place, string) {
+	switch {
+	case doc == "":
+		return placeNo, ""
+	case doc == policy.RegionNational:
+		return placeNational, "地区：全国性政策"
+	case profile == "":
+		return placeUnknown, "企业是否在" + doc + "（需补充企业所在地区）"
+	}
+	pp, dp := policy.Places(profile), policy.Places(doc)
+	if len(pp) == 0 || len(dp) == 0 {
+		return placeNo, ""
+	}
+	switch {
+	case slices.Contains(pp, dp[0]):
+		return placeLocal, "地区：" + doc + "的政策，贵企业在" + profile
+	case slices.Contains(dp, pp[0]):
+		return placeUnknown, "企业是否在" + doc + "（该政策只适用于" + doc + "）"
+	}
+	return placeNo, ""
+}
