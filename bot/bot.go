@@ -31,6 +31,7 @@ import (
 	"github.com/sirupsen/logrus"
 
 	"policybot/answer"
+	"policybot/enterprise"
 	"policybot/state"
 )
 
@@ -88,8 +89,13 @@ type Config struct {
 	PollInterval  time.Duration // how often a delivery polls a result computed elsewhere; default 100 ms
 	APITimeout    time.Duration // timeout of WeChat API calls (process-wide, set once); default 10 s
 
-	Asker    Asker
-	State    State
+	Asker Asker
+	State State
+	// Profiles keeps the enterprises' profiles ("设置企业信息"); nil: the
+	// profile commands say the service is not open. A profile's region is
+	// the asker's region for that user's questions.
+	Profiles enterprise.Profiles
+	Matcher  Matcher               // "适合我的政策"
 	Registry prometheus.Registerer // nil: metrics are kept but not exposed
 	Logger   *slog.Logger          // nil: slog.Default()
 }

@@ -90,6 +90,10 @@ func (h *Handler) handleText(ctx context.Context, m *message.MixMessage, text st
 	case "继续":
 		h.once(ctx, d, h.takePending(d.openid))
 	default:
+		if compute := h.profileCommand(ctx, d.openid, cmd, text); compute != nil {
+			h.once(ctx, d, compute)
+			return
+		}
 		h.once(ctx, d, h.ask(d.openid, text))
 	}
 }
@@ -133,7 +137,8 @@ func (h *Handler) handleEvent(ctx context.Context, m *message.MixMessage, d *del
 			d.reply, d.outcome = textReply(textMenuUnknown), "unknown_menu"
 			return
 		}
-		h.once(ctx, d, h.ask(d.openid, q))
+		// A menu key maps to a question or to a command (适合我的政策).
+		h.handleText(ctx, m, q, d)
 	default: // unsubscribe, VIEW, location reports…: nothing to say
 		d.outcome = "ignored"
 	}

@@ -226,7 +226,7 @@ func (h *Handler) ask(openid, question string) computeFunc {
 		}
 		start := time.Now()
 		a, err := h.cfg.Asker.Ask(ctx, answer.Request{
-			Session: SessionID(openid), Region: h.cfg.Region, Question: question, Budget: h.cfg.AskBudget,
+			Session: SessionID(openid), Region: h.askerRegion(ctx, openid), Question: question, Budget: h.cfg.AskBudget,
 		})
 		elapsed := time.Since(start)
 		h.metrics.latency.Observe(elapsed.Seconds())

@@ -108,6 +108,8 @@ func runServe(ctx context.Context, e *env, args []string) error {
 			MenuQuestions:   cfg.WeChat.Menu,
 			Asker:           s.answers,
 			State:           s.state,
+			Profiles:        s.profiles,
+			Matcher:         s.searcher,
 			Registry:        reg,
 			Logger:          log,
 		})

@@ -12,6 +12,7 @@ import (
 	"policybot/answer"
 	"policybot/config"
 	"policybot/embeddings"
+	"policybot/enterprise"
 	"policybot/llm"
 	"policybot/postgres"
 	"policybot/retrieval"
@@ -53,6 +54,7 @@ type stack struct {
 	embedder  embeddings.Embedder
 	searcher  *retrieval.Searcher
 	overrides retrieval.Overrides
+	profiles  enterprise.Profiles // enterprise profiles: the postgres store, or a file in data/
 	answers   *answer.Service
 	// schema checks the search database's schema version (nil: memory store).
 	schema func(ctx context.Context) error
@@ -106,6 +108,20 @@ func openStack(ctx context.Context, cfg config.Config, log *slog.Logger, loadCor
 		s.overrides = &retrieval.MemoryOverrides{}
 	}
 	s.searcher.SetOverrides(s.overrides)
+	if pf, ok := s.store.(enterprise.Profiles); ok {
+		s.profiles = pf
+	} else {
+		path := ""
+		if cfg.DataDir != "" {
+			path = filepath.Join(cfg.DataDir, "profiles.json")
+		}
+		fp, err := enterprise.NewFileProfiles(path)
+		if err != nil {
+			s.close()
+			return nil, err
+		}
+		s.profiles = fp
+	}
 	cpuBound := 0 // with the memory store, searching and answering are this process's CPU work
 	if cfg.Store == "memory" {
 		cpuBound = runtime.GOMAXPROCS(0)
