@@ -89,6 +89,9 @@ type Config struct {
 	Overrides retrieval.Overrides
 	// Region is the region searched when the agent picks none (empty: the searcher's default).
 	Region string
+	// Matcher lists the policies that apply to a caller's enterprise
+	// (/console/match, as /api/match); nil hides the page.
+	Matcher Matcher
 	// SecureCookies marks the session cookie Secure; set it whenever the
 	// console is served over HTTPS (directly or behind a proxy).
 	SecureCookies bool
@@ -120,7 +123,7 @@ var templateFS embed.FS
 //go:embed static
 var staticFS embed.FS
 
-var pageNames = []string{"login", "logout", "console", "clause", "documents", "preview", "unanswered", "error"}
+var pageNames = []string{"login", "logout", "console", "clause", "match", "documents", "preview", "unanswered", "error"}
 
 // New returns a Console; it panics when the embedded templates do not parse,
 // which a test catches before any release.
@@ -175,6 +178,9 @@ func (c *Console) Mount(mux *http.ServeMux) {
 	mux.HandleFunc("GET /console", c.handle(c.require(RoleAgent, c.search)))
 	mux.HandleFunc("GET /console/clause/{id}", c.handle(c.require(RoleAgent, c.clause)))
 	mux.HandleFunc("GET /console/answer", c.handle(c.require(RoleAgent, c.answer)))
+	if c.cfg.Matcher != nil {
+		mux.HandleFunc("GET /console/match", c.handle(c.require(RoleAgent, c.match)))
+	}
 
 	mux.HandleFunc("GET /admin", func(w http.ResponseWriter, r *http.Request) {
 		http.Redirect(w, r, "/admin/documents", http.StatusSeeOther)

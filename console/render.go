@@ -49,6 +49,8 @@ type page struct {
 	CanReing    bool
 	CanOverride bool
 	MaxUpload   string
+	Match       *matchView
+	CanMatch    bool
 }
 
 type hitView struct {
@@ -82,6 +84,7 @@ func (c *Console) render(w http.ResponseWriter, r *http.Request, name string, si
 		p.User = &si.User
 		p.CSRF = si.Session.CSRF
 	}
+	p.CanMatch = c.cfg.Matcher != nil
 	var buf bytes.Buffer
 	if err := c.pages[name].ExecuteTemplate(&buf, "layout.html", p); err != nil {
 		return fmt.Errorf("render %s: %w", name, err)

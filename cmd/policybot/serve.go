@@ -33,6 +33,7 @@ func newConsole(ctx context.Context, s *stack, log *slog.Logger) (*console.Conso
 		Store:         s.store,
 		Unanswered:    s.state,
 		Validity:      s.searcher,
+		Matcher:       s.searcher,
 		Overrides:     s.overrides,
 		Region:        s.cfg.Region,
 		SecureCookies: strings.HasPrefix(s.cfg.PublicBaseURL, "https://"),

@@ -1,0 +1,39 @@
+package console
+
+import (
+	"net/http"
+	"strings"
+	"testing"
+)
+
+// TestMatchPage: an agent enters a caller's enterprise and sees the
+// policies that apply, with what is met and what to confirm; a Beijing
+// firm gets none of Tianjin's; a wrong field is said, not a 500; the page
+// needs a signed-in agent.
+func TestMatchPage(t *testing.T) {
+	h := newHarness(t)
+	cl, _ := h.clientAs(RoleAgent)
+	resp, body := h.get(cl, "/console/match")
+	if resp.StatusCode != http.StatusOK || !strings.Contains(body, `name="region"`) || strings.Contains(body, "找到") {
+		t.Fatalf("empty form: %d\n%s", resp.StatusCode, body)
+	}
+	resp, body = h.get(cl, "/console/match?go=1&region=天津市&industry=零售业&employees=8&revenue_wan=60&quals_known=1")
+	if resp.StatusCode != http.StatusOK || !strings.Contains(body, "找到 4 条") || !strings.Contains(body, "《天津市支持小微企业融资的若干措施》") ||
+		!strings.Contains(body, "微型企业") || !strings.Contains(body, "符合：") {
+		t.Errorf("Tianjin micro retailer: %d\n%s", resp.StatusCode, body)
+	}
+	if _, body = h.get(cl, "/console/match?go=1&region=北京市&size=small"); !strings.Contains(body, "找到 0 条") {
+		t.Errorf("a Beijing firm got Tianjin's measures:\n%s", body)
+	}
+	resp, body = h.get(cl, "/console/match?go=1&region=天津市&size=huge")
+	if resp.StatusCode != http.StatusOK || !strings.Contains(body, "企业信息有误（size）") {
+		t.Errorf("bad size: %d\n%s", resp.StatusCode, body)
+	}
+	if resp, _ := h.get(cl, "/console/match?go=1&employees=many"); resp.StatusCode != http.StatusBadRequest {
+		t.Errorf("bad number: %d, want 400", resp.StatusCode)
+	}
+	anon := h.client()
+	if resp, _ := h.get(anon, "/console/match?go=1&region=天津市"); resp.StatusCode == http.StatusOK {
+		t.Errorf("anonymous: %d, want a redirect to the login", resp.StatusCode)
+	}
+}
