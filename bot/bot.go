@@ -95,7 +95,7 @@ type Config struct {
 	// profile commands say the service is not open. A profile's region is
 	// the asker's region for that user's questions.
 	Profiles enterprise.Profiles
-	Matcher  Matcher               // "适合我的政策"
+	Matcher  enterprise.Policies   // "适合我的政策"
 	Registry prometheus.Registerer // nil: metrics are kept but not exposed
 	Logger   *slog.Logger          // nil: slog.Default()
 }

@@ -18,12 +18,6 @@ import (
 	"policybot/state"
 )
 
-// Matcher is what "适合我的政策" needs: the clauses a profile may be matched
-// to, current on a day, and today (retrieval.Searcher).
-type Matcher interface {
-	Applicable(ctx context.Context, day string) ([]enterprise.Candidate, error)
-	Today() string
-}
 
 // Profile commands, as users send them (and menu keys map to them).
 const (

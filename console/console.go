@@ -22,6 +22,7 @@ import (
 	"time"
 
 	"policybot/answer"
+	"policybot/enterprise"
 	"policybot/policy"
 	"policybot/retrieval"
 	"policybot/state"
@@ -91,7 +92,7 @@ type Config struct {
 	Region string
 	// Matcher lists the policies that apply to a caller's enterprise
 	// (/console/match, as /api/match); nil hides the page.
-	Matcher Matcher
+	Matcher enterprise.Policies
 	// SecureCookies marks the session cookie Secure; set it whenever the
 	// console is served over HTTPS (directly or behind a proxy).
 	SecureCookies bool

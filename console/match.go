@@ -1,7 +1,6 @@
 package console
 
 import (
-	"context"
 	"errors"
 	"fmt"
 	"net/http"
@@ -12,11 +11,6 @@ import (
 	"policybot/enterprise"
 )
 
-// Matcher is what the match page needs (retrieval.Searcher).
-type Matcher interface {
-	Applicable(ctx context.Context, day string) ([]enterprise.Candidate, error)
-	Today() string
-}
 
 // maxMatchesListed bounds the page; the agent narrows the profile for more.
 const maxMatchesListed = 50

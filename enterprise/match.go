@@ -1,6 +1,7 @@
 package enterprise
 
 import (
+	"context"
 	"cmp"
 	"fmt"
 	"slices"
@@ -16,6 +17,14 @@ const (
 	// NeedMoreInfo: a condition depends on a field the profile lacks.
 	NeedMoreInfo = "need_more_info"
 )
+
+// Policies gives the clauses profiles are matched to: those naming whom
+// they are for and current on day ("" today), and today itself
+// (retrieval.Searcher). /api/match, the WeChat bot and the console use it.
+type Policies interface {
+	Applicable(ctx context.Context, day string) ([]Candidate, error)
+	Today() string
+}
 
 // Candidate is an in-force clause with its applicability, as the matcher
 // is given it.

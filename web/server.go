@@ -28,13 +28,6 @@ type Searcher interface {
 	Search(ctx context.Context, req retrieval.SearchRequest) ([]retrieval.Hit, error)
 }
 
-// Matcher is what /api/match needs: the clauses a profile may be matched
-// to, current on a day, and the searcher's today.
-type Matcher interface {
-	Applicable(ctx context.Context, day string) ([]enterprise.Candidate, error)
-	Today() string
-}
-
 // Asker is what /api/ask needs.
 type Asker interface {
 	Ask(ctx context.Context, req answer.Request) (answer.Answer, error)
@@ -54,7 +47,7 @@ type PublicAnswers interface {
 type Config struct {
 	Searcher Searcher
 	Asker    Asker
-	Matcher  Matcher // nil: /api/match is off
+	Matcher  enterprise.Policies // nil: /api/match is off
 	Store    Pinger
 	// Corpus reports how many active documents are searchable (nil: not
 	// checked); /readyz is 503 while there are none.
