@@ -18,7 +18,6 @@ import (
 	"policybot/state"
 )
 
-
 // Profile commands, as users send them (and menu keys map to them).
 const (
 	cmdSetProfile    = "设置企业信息"
@@ -41,7 +40,9 @@ const (
 	textProfileFailed  = "抱歉，企业信息暂时无法保存，请稍后再试。"
 	profileHint        = "（回复“跳过”可跳过此项，回复“取消”退出）"
 	maxMatchesShown    = 5
-	dialogTTL          = 30 * time.Minute
+	// maxMatchesPublished bounds the whole list behind the reply's link.
+	maxMatchesPublished = 100
+	dialogTTL           = 30 * time.Minute
 )
 
 // step is one question of the profile dialogue.
@@ -390,23 +391,23 @@ func (h *Handler) matchProfile(openid string) computeFunc {
 			h.log.Error("wechat match profile", "err", err, "openid", hashID(openid))
 			return result{Text: textMatchFailed, Outcome: "error"}
 		}
-		ms := enterprise.MatchAll(u, cands)
-		if len(ms) == 0 {
+		ms, total := enterprise.MatchAll(u, cands, maxMatchesPublished)
+		if total == 0 {
 			return result{Text: textNoMatches, Outcome: "matched_none"}
 		}
-		return result{Text: h.matchReply(ctx, ms), Outcome: "matched"}
+		return result{Text: h.matchReply(ctx, ms, total), Outcome: "matched"}
 	}
 }
 
 // matchReply words the first matches for a passive reply: each its
 // document, clause and what to check, then the link to the whole list.
-func (h *Handler) matchReply(ctx context.Context, ms []enterprise.Match) string {
+func (h *Handler) matchReply(ctx context.Context, ms []enterprise.Match, total int) string {
 	var lines []string
 	for i, m := range ms[:min(maxMatchesShown, len(ms))] {
 		line := fmt.Sprintf("%d. %s", i+1, matchLine(m))
 		lines = append(lines, line)
 	}
-	head := fmt.Sprintf("根据贵企业的信息，找到%d条现行有效、可能适用的政策，前%d条：", len(ms), len(lines))
+	head := fmt.Sprintf("根据贵企业的信息，找到%d条现行有效、可能适用的政策，前%d条：", total, len(lines))
 	text := head + "\n\n" + strings.Join(lines, "\n\n")
 	full := answer.Answer{Answered: true, Answer: head + "\n\n" + allMatches(ms)}
 	for _, m := range ms {

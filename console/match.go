@@ -94,9 +94,8 @@ func (c *Console) match(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return fmt.Errorf("console match: %w", err)
 	}
-	ms := enterprise.MatchAll(u, cands)
-	v.Understood, v.Done, v.Total = u, true, len(ms)
-	v.Matches = ms[:min(len(ms), maxMatchesListed)]
-	c.log.Info("console match", "user", si.User.Name, "matches", len(ms))
+	ms, total := enterprise.MatchAll(u, cands, maxMatchesListed)
+	v.Understood, v.Done, v.Total, v.Matches = u, true, total, ms
+	c.log.Info("console match", "user", si.User.Name, "matches", total)
 	return c.render(w, r, "match", si, p)
 }

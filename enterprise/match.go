@@ -46,26 +46,50 @@ type Match struct {
 	Missing []string `json:"missing,omitempty"`
 }
 
-// MatchAll returns the candidates that apply to u, best first. A clause whose
-// conditions the profile fails is left out; one whose conditions depend on
-// a field the profile lacks is need_more_info, naming the field.
-func MatchAll(u Understood, cands []Candidate) []Match {
-	var out []Match
-	for _, c := range cands {
-		if m, ok := match(u, c); ok {
-			out = append(out, m)
+// MatchAll returns the candidates that apply to u, best first, and how
+// many there are: the first limit of them (all when limit <= 0) with their
+// reasons worded. A clause whose conditions the profile fails is left out;
+// one whose conditions depend on a field the profile lacks is
+// need_more_info, naming the field. Every candidate is scored, but only
+// those returned are explained: a profile can match tens of thousands of
+// clauses of a large corpus (BenchmarkMatchAll).
+func MatchAll(u Understood, cands []Candidate, limit int) ([]Match, int) {
+	mt := matcher{u: u, places: map[string]place{}}
+	type scored struct {
+		i     int
+		score float64
+	}
+	var hits []scored
+	for i, c := range cands {
+		if m, ok := mt.match(c, false); ok {
+			hits = append(hits, scored{i, m.Score})
 		}
 	}
-	slices.SortStableFunc(out, func(a, b Match) int {
-		if c := cmp.Compare(b.Score, a.Score); c != 0 {
+	slices.SortFunc(hits, func(a, b scored) int {
+		if c := cmp.Compare(b.score, a.score); c != 0 {
 			return c
 		}
-		if c := cmp.Compare(b.Document.Date, a.Document.Date); c != 0 {
+		da, db := cands[a.i], cands[b.i]
+		if c := cmp.Compare(db.Document.Date, da.Document.Date); c != 0 {
 			return c
 		}
-		return cmp.Compare(a.Clause.ID, b.Clause.ID)
+		return cmp.Compare(da.Clause.ID, db.Clause.ID)
 	})
-	return out
+	if limit <= 0 || limit > len(hits) {
+		limit = len(hits)
+	}
+	out := make([]Match, limit)
+	for k, h := range hits[:limit] {
+		out[k], _ = mt.match(cands[h.i], true)
+	}
+	return out, len(hits)
+}
+
+// matcher matches one profile, remembering how each document region
+// relates to the profile's.
+type matcher struct {
+	u      Understood
+	places map[string]place
 }
 
 // Score parts: what a match rests on. A qualification is the most specific
@@ -81,28 +105,47 @@ const (
 	needMoreFactor     = 0.6
 )
 
-func match(u Understood, c Candidate) (Match, bool) {
+// match scores c for the profile; with explain it words why and what to
+// check too (the score is the same either way).
+func (mt *matcher) match(c Candidate, explain bool) (Match, bool) {
+	u := mt.u
 	a := c.Clause.Applicability
 	if a == nil {
 		return Match{}, false
 	}
 	m := Match{Document: c.Document, Clause: c.Clause, Why: []string{}, Check: []string{}}
+	why := func(s string) {
+		if explain {
+			m.Why = append(m.Why, s)
+		}
+	}
+	check := func(s string) {
+		if explain {
+			m.Check = append(m.Check, s)
+		}
+	}
 	score := baseScore
 	missing := map[string]bool{}
 
 	// Jurisdiction: a national document applies everywhere; a local one to
 	// enterprises of its place.
-	switch j, detail := jurisdiction(u.Region, c.Document.Region); j {
+	j, ok := mt.places[c.Document.Region]
+	detail := ""
+	if !ok || explain {
+		j, detail = jurisdiction(u.Region, c.Document.Region)
+		mt.places[c.Document.Region] = j
+	}
+	switch j {
 	case placeNo:
 		return Match{}, false
 	case placeUnknown:
 		missing["region"] = true
-		m.Check = append(m.Check, detail)
+		check(detail)
 	case placeLocal:
 		score += localScore
-		m.Why = append(m.Why, detail)
+		why(detail)
 	default:
-		m.Why = append(m.Why, detail)
+		why(detail)
 	}
 
 	// Subjects are alternatives: any one met will do, the most specific
@@ -111,7 +154,7 @@ func match(u Understood, c Candidate) (Match, bool) {
 	var reason string
 	gain := 0.0
 	for _, s := range a.Subjects {
-		ok, field, why := subjectMet(u, s, a.FromTitle)
+		ok, field, because := subjectMet(u, s, a.FromTitle, explain)
 		switch {
 		case ok:
 			g := sizeScore
@@ -119,7 +162,7 @@ func match(u Understood, c Candidate) (Match, bool) {
 				g = qualificationScore
 			}
 			if !met || g > gain {
-				reason, gain = why, g
+				reason, gain = because, g
 			}
 			met = true
 		case field != "":
@@ -127,7 +170,7 @@ func match(u Understood, c Candidate) (Match, bool) {
 		}
 	}
 	if met {
-		m.Why = append(m.Why, reason)
+		why(reason)
 		score += gain
 	}
 	if len(a.Subjects) > 0 && !met {
@@ -137,17 +180,19 @@ func match(u Understood, c Candidate) (Match, bool) {
 		for f := range waiting {
 			missing[f] = true
 		}
-		m.Check = append(m.Check, "是否属于"+subjectNames(a.Subjects)+"（需补充企业信息）")
+		if explain {
+			check("是否属于" + subjectNames(a.Subjects) + "（需补充企业信息）")
+		}
 	}
 	if r := a.Required; r != nil {
-		ok, field, why := subjectMet(u, *r, false)
+		ok, field, because := subjectMet(u, *r, false, explain)
 		switch {
 		case ok:
-			m.Why = append(m.Why, why)
+			why(because)
 			score += qualificationScore
 		case field != "":
 			missing[field] = true
-			m.Check = append(m.Check, "是否为"+r.Name+"（需补充企业资质）")
+			check("是否为" + r.Name + "（需补充企业资质）")
 		default:
 			return Match{}, false
 		}
@@ -155,15 +200,21 @@ func match(u Understood, c Candidate) (Match, bool) {
 	for _, cond := range a.Conditions {
 		if cond.Industries != nil {
 			if u.Sector != "" && slices.Contains(cond.Industries, u.Sector) {
-				m.Why = append(m.Why, "行业：贵企业属"+u.Sector+"（「"+cond.Basis+"」）")
+				if explain {
+					why("行业：贵企业属" + u.Sector + "（「" + cond.Basis + "」）")
+				}
 				score += industryScore
 				continue
 			}
-			m.Check = append(m.Check, "本条主要面向"+strings.Join(cond.Industries, "、")+"（「"+cond.Basis+"」）")
+			if explain {
+				check("本条主要面向" + strings.Join(cond.Industries, "、") + "（「" + cond.Basis + "」）")
+			}
 			score -= checkPenalty
 			continue
 		}
-		m.Check = append(m.Check, cond.Text+"（「"+cond.Basis+"」）")
+		if explain {
+			check(cond.Text + "（「" + cond.Basis + "」）")
+		}
 		score -= checkPenalty
 	}
 	m.Outcome = Eligible
@@ -182,7 +233,7 @@ func match(u Understood, c Candidate) (Match, bool) {
 
 // subjectMet tells whether u is subject s; when it cannot tell, the field
 // that would; why words a met subject with its basis.
-func subjectMet(u Understood, s policy.Subject, fromTitle bool) (ok bool, field, why string) {
+func subjectMet(u Understood, s policy.Subject, fromTitle, explain bool) (ok bool, field, why string) {
 	where := "条款"
 	if fromTitle {
 		where = "文件标题"
@@ -193,6 +244,9 @@ func subjectMet(u Understood, s policy.Subject, fromTitle bool) (ok bool, field,
 		}
 		if !u.holds(s.Qualification) {
 			return false, "", ""
+		}
+		if !explain {
+			return true, "", ""
 		}
 		return true, "", fmt.Sprintf("资质：贵企业为%s（%s「%s」）", s.Qualification, where, s.Basis)
 	}
@@ -206,6 +260,9 @@ func subjectMet(u Understood, s policy.Subject, fromTitle bool) (ok bool, field,
 	}
 	if !slices.Contains(s.Sizes, u.Size) {
 		return false, "", ""
+	}
+	if !explain {
+		return true, "", ""
 	}
 	size := SizeNames[u.Size] + "企业"
 	if u.SizeDerived {

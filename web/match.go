@@ -67,8 +67,8 @@ func (s *Server) match(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return unavailable("matching is unavailable", err)
 	}
-	ms := enterprise.MatchAll(u, cands)
-	resp := matchResponse{Profile: u, Total: len(ms), Matches: ms[:min(limit, len(ms))]}
+	ms, total := enterprise.MatchAll(u, cands, limit)
+	resp := matchResponse{Profile: u, Total: total, Matches: ms}
 	if resp.Matches == nil {
 		resp.Matches = []enterprise.Match{}
 	}
