@@ -95,7 +95,13 @@ type Config struct {
 	// profile commands say the service is not open. A profile's region is
 	// the asker's region for that user's questions.
 	Profiles enterprise.Profiles
-	Matcher  enterprise.Policies   // "适合我的政策"
+	Matcher  enterprise.Policies // "适合我的政策"
+	// PushTemplate is the template message sent when a push cannot go as a
+	// customer-service message (the user's 48 hours are over); empty ID:
+	// such pushes fail and are logged.
+	PushTemplate PushTemplate
+	// Now is the clock of the quiet hours and the daily cap; nil: time.Now.
+	Now      func() time.Time
 	Registry prometheus.Registerer // nil: metrics are kept but not exposed
 	Logger   *slog.Logger          // nil: slog.Default()
 }
@@ -136,6 +142,9 @@ func parseHours(s string) (from, to int, ok bool) {
 }
 
 func (c *Config) setDefaults() {
+	if c.Now == nil {
+		c.Now = time.Now
+	}
 	def := func(d *time.Duration, v time.Duration) {
 		if *d <= 0 {
 			*d = v
@@ -180,6 +189,7 @@ type Handler struct {
 	log      *slog.Logger
 	oa       *officialaccount.OfficialAccount
 	customer *message.Manager
+	template *message.Template
 	metrics  *metrics
 	limiter  *limiter
 	seen     *deliveries
@@ -231,6 +241,7 @@ func New(cfg Config) (*Handler, error) {
 		Cache:          &kvCache{state: cfg.State, ctx: ctx, timeout: cfg.APITimeout},
 	})
 	h.customer = h.oa.GetCustomerMessageManager()
+	h.template = h.oa.GetTemplate()
 	return h, nil
 }
 

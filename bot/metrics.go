@@ -12,6 +12,7 @@ type metrics struct {
 	duplicates prometheus.Counter
 	latency    prometheus.Histogram
 	asyncSends *prometheus.CounterVec
+	pushes     *prometheus.CounterVec
 }
 
 func newMetrics(reg prometheus.Registerer) (*metrics, error) {
@@ -33,11 +34,15 @@ func newMetrics(reg prometheus.Registerer) (*metrics, error) {
 			Name: "policybot_wechat_async_sends_total",
 			Help: "Late answers pushed through the customer-service API, by result (ok, cannot_push, error).",
 		}, []string{"result"}),
+		pushes: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "policybot_policy_pushes_total",
+			Help: "Pushes of new policies to subscribed enterprises, by outcome (customer_service, template, quiet_hours, daily_cap, not_following, failed).",
+		}, []string{"outcome"}),
 	}
 	if reg == nil {
 		return m, nil
 	}
-	for _, c := range []prometheus.Collector{m.messages, m.duplicates, m.latency, m.asyncSends} {
+	for _, c := range []prometheus.Collector{m.messages, m.duplicates, m.latency, m.asyncSends, m.pushes} {
 		if err := reg.Register(c); err != nil {
 			var already prometheus.AlreadyRegisteredError
 			if errors.As(err, &already) {

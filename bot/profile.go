@@ -31,7 +31,7 @@ const (
 
 const (
 	textProfileOff     = "暂未开通企业信息服务，您可以直接提问，例如：小微企业续贷怎么办？"
-	textProfileSaved   = "企业信息已保存：\n%s\n\n发送“适合我的政策”查看适合贵企业的政策；发送“修改企业信息”可修改，发送“删除我的信息”可删除。"
+	textProfileSaved   = "企业信息已保存：\n%s\n\n发送“适合我的政策”查看适合贵企业的政策，“订阅政策推送”在有新政策时收到通知；发送“修改企业信息”可修改，发送“删除我的信息”可删除。"
 	textProfileNone    = "您还没有设置企业信息。发送“设置企业信息”，回答几个简单问题（约1分钟），即可查看适合贵企业的政策。"
 	textProfileDeleted = "您的企业信息已删除。"
 	textProfileCancel  = "已退出企业信息设置，之前保存的信息未改动。"
@@ -167,7 +167,7 @@ func ProfileKey(openid string) string { return "wechat:" + openid }
 func (h *Handler) profileCommand(ctx context.Context, openid, cmd, text string) computeFunc {
 	if h.cfg.Profiles == nil {
 		switch cmd {
-		case cmdSetProfile, cmdEditProfile, cmdShowProfile, cmdDeleteProfile, cmdMatch:
+		case cmdSetProfile, cmdEditProfile, cmdShowProfile, cmdDeleteProfile, cmdMatch, cmdSubscribe, cmdUnsubscribe:
 			return fixed(textProfileOff, "profile_off")
 		}
 		return nil
@@ -181,6 +181,10 @@ func (h *Handler) profileCommand(ctx context.Context, openid, cmd, text string) 
 		return h.deleteProfile(openid)
 	case cmdMatch:
 		return h.matchProfile(openid)
+	case cmdSubscribe:
+		return h.subscribe(openid, true)
+	case cmdUnsubscribe, "取消订阅":
+		return h.subscribe(openid, false)
 	}
 	// An answer to the dialogue's question, when one is under way.
 	cctx, cancel := context.WithTimeout(ctx, stateTimeout)

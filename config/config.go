@@ -72,6 +72,14 @@ type WeChat struct {
 	TimestampWindow Duration          `yaml:"timestamp_window"`
 	RateLimit       int               `yaml:"rate_limit"`
 	Menu            map[string]string `yaml:"menu"`
+	// PushTemplateID is the template message of policy pushes sent
+	// outside a user's 48-hour customer-service window; PushFields maps
+	// its fields to title, number, issuer, date, count or hint.
+	PushTemplateID string            `yaml:"push_template_id"`
+	PushFields     map[string]string `yaml:"push_fields"`
+	// PushInterval is how often new documents are pushed to subscribers;
+	// 0: hourly.
+	PushInterval Duration `yaml:"push_interval"`
 }
 
 // Duration is a time.Duration written as "3.5s" in YAML and environment.
@@ -310,6 +318,14 @@ var Fields = []Field{
 		func() (func(*Config) string, func(*Config, string) error) {
 			return str(func(c *Config) *string { return &c.WeChat.AgentHours })
 		}),
+	field("wechat.push_template_id", "POLICYBOT_WECHAT_PUSH_TEMPLATE_ID", false, "template message of policy pushes outside a user's 48 hours (fields in wechat.push_fields); empty: those pushes fail and are logged",
+		func() (func(*Config) string, func(*Config, string) error) {
+			return str(func(c *Config) *string { return &c.WeChat.PushTemplateID })
+		}),
+	field("wechat.push_interval", "POLICYBOT_WECHAT_PUSH_INTERVAL", false, "how often documents ingested in the last 3 days are pushed to subscribed enterprises; 0: hourly",
+		func() (func(*Config) string, func(*Config, string) error) {
+			return duration(func(c *Config) *Duration { return &c.WeChat.PushInterval })
+		}),
 	field("wechat.hotline", "POLICYBOT_WECHAT_HOTLINE", false, "the hotline named when no agent is online; empty: 12345 政务服务热线",
 		func() (func(*Config) string, func(*Config, string) error) {
 			return str(func(c *Config) *string { return &c.WeChat.Hotline })
@@ -478,6 +494,9 @@ func (c Config) Effective() []string {
 	}
 	for k, q := range c.WeChat.Menu {
 		out = append(out, fmt.Sprintf("%-28s = %s", "wechat.menu."+k, q))
+	}
+	for k, v := range c.WeChat.PushFields {
+		out = append(out, fmt.Sprintf("%-28s = %s", "wechat.push_fields."+k, v))
 	}
 	return out
 }

@@ -1,8 +1,8 @@
 package enterprise
 
 import (
-	"context"
 	"cmp"
+	"context"
 	"fmt"
 	"slices"
 	"strings"
@@ -54,27 +54,8 @@ type Match struct {
 // those returned are explained: a profile can match tens of thousands of
 // clauses of a large corpus (BenchmarkMatchAll).
 func MatchAll(u Understood, cands []Candidate, limit int) ([]Match, int) {
-	mt := matcher{u: u, places: map[string]place{}}
-	type scored struct {
-		i     int
-		score float64
-	}
-	var hits []scored
-	for i, c := range cands {
-		if m, ok := mt.match(c, false); ok {
-			hits = append(hits, scored{i, m.Score})
-		}
-	}
-	slices.SortFunc(hits, func(a, b scored) int {
-		if c := cmp.Compare(b.score, a.score); c != 0 {
-			return c
-		}
-		da, db := cands[a.i], cands[b.i]
-		if c := cmp.Compare(db.Document.Date, da.Document.Date); c != 0 {
-			return c
-		}
-		return cmp.Compare(da.Clause.ID, db.Clause.ID)
-	})
+	mt := matcher{u: u, places: map[string]placeOf{}}
+	hits := mt.rank(cands)
 	if limit <= 0 || limit > len(hits) {
 		limit = len(hits)
 	}
@@ -85,11 +66,57 @@ func MatchAll(u Understood, cands []Candidate, limit int) ([]Match, int) {
 	return out, len(hits)
 }
 
+// Documents returns, for each document one of whose clauses applies to u,
+// its best clause, best documents first, unexplained: what a push names.
+func Documents(u Understood, cands []Candidate) []Candidate {
+	mt := matcher{u: u, places: map[string]placeOf{}}
+	var out []Candidate
+	seen := map[string]bool{}
+	for _, h := range mt.rank(cands) {
+		if c := cands[h.i]; !seen[c.Document.ID] {
+			seen[c.Document.ID] = true
+			out = append(out, c)
+		}
+	}
+	return out
+}
+
+type ranked struct {
+	i     int
+	score float64
+}
+
+// rank scores every candidate and returns those that match, best first.
+func (mt *matcher) rank(cands []Candidate) []ranked {
+	var hits []ranked
+	for i, c := range cands {
+		if m, ok := mt.match(c, false); ok {
+			hits = append(hits, ranked{i, m.Score})
+		}
+	}
+	slices.SortFunc(hits, func(a, b ranked) int {
+		if c := cmp.Compare(b.score, a.score); c != 0 {
+			return c
+		}
+		da, db := cands[a.i], cands[b.i]
+		if c := cmp.Compare(db.Document.Date, da.Document.Date); c != 0 {
+			return c
+		}
+		return cmp.Compare(da.Clause.ID, db.Clause.ID)
+	})
+	return hits
+}
+
 // matcher matches one profile, remembering how each document region
 // relates to the profile's.
 type matcher struct {
 	u      Understood
-	places map[string]place
+	places map[string]placeOf
+}
+
+type placeOf struct {
+	p      place
+	detail string
 }
 
 // Score parts: what a match rests on. A qualification is the most specific
@@ -129,12 +156,12 @@ func (mt *matcher) match(c Candidate, explain bool) (Match, bool) {
 
 	// Jurisdiction: a national document applies everywhere; a local one to
 	// enterprises of its place.
-	j, ok := mt.places[c.Document.Region]
-	detail := ""
-	if !ok || explain {
-		j, detail = jurisdiction(u.Region, c.Document.Region)
-		mt.places[c.Document.Region] = j
+	po, ok := mt.places[c.Document.Region]
+	if !ok {
+		po.p, po.detail = jurisdiction(u.Region, c.Document.Region)
+		mt.places[c.Document.Region] = po
 	}
+	j, detail := po.p, po.detail
 	switch j {
 	case placeNo:
 		return Match{}, false

@@ -5,7 +5,9 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"os"
+	"slices"
 	"sync"
 
 	"policybot/internal/atomicfile"
@@ -20,8 +22,28 @@ import (
 type Profiles interface {
 	Profile(ctx context.Context, key string) (Profile, error)
 	SaveProfile(ctx context.Context, key string, p Profile) error
-	// DeleteProfile removes a profile; deleting a missing one is no error.
+	// DeleteProfile removes a profile and its subscription; deleting a
+	// missing one is no error.
 	DeleteProfile(ctx context.Context, key string) error
+	// SetSubscribed turns pushes of new policies on or off for the profile
+	// under key (state.ErrNotFound when there is none). Saving a profile
+	// keeps its subscription.
+	SetSubscribed(ctx context.Context, key string, on bool) error
+	// Subscribers returns every subscribed profile, in key order.
+	Subscribers(ctx context.Context) ([]Subscriber, error)
+}
+
+// Subscriber is a subscribed profile.
+type Subscriber struct {
+	Key     string
+	Profile Profile
+}
+
+// record is a profile as FileProfiles keeps it: the profile's fields inline
+// (files written before subscriptions read as unsubscribed).
+type record struct {
+	Profile
+	Subscribed bool `json:"subscribed,omitempty"`
 }
 
 // FileProfiles keeps profiles in memory and, when it has a path, in a JSON
@@ -30,13 +52,13 @@ type Profiles interface {
 type FileProfiles struct {
 	path string
 	mu   sync.Mutex
-	m    map[string]Profile
+	m    map[string]record
 }
 
 // NewFileProfiles loads the profiles kept at path ("" keeps them in memory
 // only); a missing file is an empty store.
 func NewFileProfiles(path string) (*FileProfiles, error) {
-	f := &FileProfiles{path: path, m: map[string]Profile{}}
+	f := &FileProfiles{path: path, m: map[string]record{}}
 	if path == "" {
 		return f, nil
 	}
@@ -56,18 +78,18 @@ func NewFileProfiles(path string) (*FileProfiles, error) {
 func (f *FileProfiles) Profile(_ context.Context, key string) (Profile, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	p, ok := f.m[key]
+	r, ok := f.m[key]
 	if !ok {
 		return Profile{}, fmt.Errorf("profile: %w", state.ErrNotFound)
 	}
-	return p, nil
+	return r.Profile, nil
 }
 
 func (f *FileProfiles) SaveProfile(_ context.Context, key string, p Profile) error {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	old, had := f.m[key]
-	f.m[key] = p
+	f.m[key] = record{Profile: p, Subscribed: old.Subscribed}
 	if err := f.write(); err != nil {
 		if had {
 			f.m[key] = old
@@ -92,6 +114,35 @@ func (f *FileProfiles) DeleteProfile(_ context.Context, key string) error {
 		return err
 	}
 	return nil
+}
+
+func (f *FileProfiles) SetSubscribed(_ context.Context, key string, on bool) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	old, had := f.m[key]
+	if !had {
+		return fmt.Errorf("profile: %w", state.ErrNotFound)
+	}
+	r := old
+	r.Subscribed = on
+	f.m[key] = r
+	if err := f.write(); err != nil {
+		f.m[key] = old
+		return err
+	}
+	return nil
+}
+
+func (f *FileProfiles) Subscribers(context.Context) ([]Subscriber, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	var out []Subscriber
+	for _, k := range slices.Sorted(maps.Keys(f.m)) {
+		if r := f.m[k]; r.Subscribed {
+			out = append(out, Subscriber{Key: k, Profile: r.Profile})
+		}
+	}
+	return out, nil
 }
 
 // write saves the map (f.mu held); the memory copy is rolled back by the

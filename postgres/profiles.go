@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 
+	"github.com/jackc/pgx/v5"
+
 	"policybot/enterprise"
 	"policybot/state"
 )
@@ -39,4 +41,33 @@ func (s *Store) DeleteProfile(ctx context.Context, key string) error {
 		return fmt.Errorf("postgres: delete profile %s: %w", logKey(key), err)
 	}
 	return nil
+}
+
+// SetSubscribed turns pushes on or off for the profile under key.
+func (s *Store) SetSubscribed(ctx context.Context, key string, on bool) error {
+	tag, err := s.pool.Exec(ctx, "UPDATE profiles SET subscribed = $2 WHERE key = $1", key, on)
+	if err != nil {
+		return fmt.Errorf("postgres: subscribe %s: %w", logKey(key), err)
+	}
+	if tag.RowsAffected() == 0 {
+		return fmt.Errorf("postgres: subscribe: %w", state.ErrNotFound)
+	}
+	return nil
+}
+
+// Subscribers returns every subscribed profile, in key order.
+func (s *Store) Subscribers(ctx context.Context) ([]enterprise.Subscriber, error) {
+	rows, err := s.pool.Query(ctx, `SELECT key, profile FROM profiles WHERE subscribed ORDER BY key COLLATE "C"`)
+	if err != nil {
+		return nil, fmt.Errorf("postgres: subscribers: %w", err)
+	}
+	out, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (enterprise.Subscriber, error) {
+		var sub enterprise.Subscriber
+		err := r.Scan(&sub.Key, &sub.Profile)
+		return sub, err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("postgres: subscribers: %w", err)
+	}
+	return out, nil
 }

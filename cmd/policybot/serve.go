@@ -107,6 +107,7 @@ func runServe(ctx context.Context, e *env, args []string) error {
 			TimestampWindow: cfg.WeChat.TimestampWindow.D(),
 			RateLimit:       cfg.WeChat.RateLimit,
 			MenuQuestions:   cfg.WeChat.Menu,
+			PushTemplate:    bot.PushTemplate{ID: cfg.WeChat.PushTemplateID, Fields: cfg.WeChat.PushFields},
 			Asker:           s.answers,
 			State:           s.state,
 			Profiles:        s.profiles,
@@ -194,6 +195,18 @@ func runServe(ctx context.Context, e *env, args []string) error {
 	}
 	srv.SetReady(true)
 	go purgeExpired(ctx, s.state, purgeEvery, log)
+	if botH != nil {
+		// New documents: in PostgreSQL those ingested in the last three
+		// days (an ingest job or an upload); in memory, those uploaded
+		// since the start — the corpus just loaded is not news, and its
+		// push claims do not outlive the process.
+		since := func() time.Time { return time.Now().Add(-pushWindow) }
+		if cfg.Store == "memory" {
+			loaded := time.Now()
+			since = func() time.Time { return loaded }
+		}
+		go pushNew(ctx, botH, s.store, since, cfg.WeChat.PushInterval.D(), log)
+	}
 
 	select {
 	case err := <-errc:
@@ -245,6 +258,18 @@ const purgeEvery = 5 * time.Minute
 func purgeExpired(ctx context.Context, st interface {
 	PurgeExpired(context.Context) (int64, error)
 }, every time.Duration, log *slog.Logger) {
+	tick(ctx, every, func() {
+		n, err := st.PurgeExpired(ctx)
+		if err != nil {
+			log.Warn("purge expired state", "err", err)
+			return
+		}
+		log.Debug("purged expired state", "rows", n)
+	})
+}
+
+// tick calls fn every interval until ctx ends.
+func tick(ctx context.Context, every time.Duration, fn func()) {
 	t := time.NewTicker(every)
 	defer t.Stop()
 	for {
@@ -252,12 +277,42 @@ func purgeExpired(ctx context.Context, st interface {
 		case <-ctx.Done():
 			return
 		case <-t.C:
-			n, err := st.PurgeExpired(ctx)
-			if err != nil {
-				log.Warn("purge expired state", "err", err)
-				continue
-			}
-			log.Debug("purged expired state", "rows", n)
+			fn()
 		}
 	}
+}
+
+// pushWindow is how far back a document counts as new for the pushes.
+const pushWindow = 72 * time.Hour
+
+// pushNew runs the policy pushes every interval (hourly by default) over
+// the active documents ingested since since(); each run is safe to repeat
+// (bot.Handler.PushNew).
+func pushNew(ctx context.Context, h *bot.Handler, store retrieval.Store, since func() time.Time, every time.Duration, log *slog.Logger) {
+	if every <= 0 {
+		every = time.Hour
+	}
+	tick(ctx, every, func() {
+		docs, err := store.Documents(ctx)
+		if err != nil {
+			log.Warn("push: list documents", "err", err)
+			return
+		}
+		var ids []string
+		from := since()
+		for _, d := range docs {
+			if d.Status == retrieval.StatusActive && d.IngestedAt.After(from) {
+				ids = append(ids, d.ID)
+			}
+		}
+		if len(ids) == 0 {
+			return
+		}
+		rep, err := h.PushNew(ctx, ids)
+		if err != nil {
+			log.Warn("push new policies", "err", err, "report", rep.String())
+			return
+		}
+		log.Info("pushed new policies", "documents", len(ids), "report", rep.String())
+	})
 }

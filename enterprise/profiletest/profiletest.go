@@ -41,6 +41,42 @@ func Run(t *testing.T, s enterprise.Profiles) {
 	if got, err := s.Profile(ctx, "console:c1"); err != nil || got.Qualifications != nil {
 		t.Errorf("Profile(console:c1) = %+v, %v; want qualifications not known (nil)", got, err)
 	}
+	// Subscriptions: only of an existing profile, kept when it is saved
+	// again, gone with it.
+	if err := s.SetSubscribed(ctx, "wechat:nobody", true); !errors.Is(err, state.ErrNotFound) {
+		t.Errorf("subscribing without a profile: %v, want ErrNotFound", err)
+	}
+	if err := s.SetSubscribed(ctx, "wechat:o1", true); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.SaveProfile(ctx, "wechat:o1", p); err != nil {
+		t.Fatal(err)
+	}
+	subs, err := s.Subscribers(ctx)
+	if err != nil || len(subs) != 1 || subs[0].Key != "wechat:o1" || !reflect.DeepEqual(subs[0].Profile, p) {
+		t.Fatalf("Subscribers = %+v, %v; want wechat:o1 with its profile", subs, err)
+	}
+	if err := s.SetSubscribed(ctx, "console:c1", true); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.SetSubscribed(ctx, "console:c1", false); err != nil {
+		t.Fatal(err)
+	}
+	if subs, _ := s.Subscribers(ctx); len(subs) != 1 {
+		t.Errorf("after unsubscribing console:c1: %+v", subs)
+	}
+	if err := s.DeleteProfile(ctx, "wechat:o1"); err != nil {
+		t.Fatal(err)
+	}
+	if subs, _ := s.Subscribers(ctx); len(subs) != 0 {
+		t.Errorf("a deleted profile is still subscribed: %+v", subs)
+	}
+	if err := s.SaveProfile(ctx, "wechat:o1", p); err != nil {
+		t.Fatal(err)
+	}
+	if subs, _ := s.Subscribers(ctx); len(subs) != 0 {
+		t.Errorf("a profile saved again after deletion came back subscribed: %+v", subs)
+	}
 	if err := s.DeleteProfile(ctx, "wechat:o1"); err != nil {
 		t.Fatal(err)
 	}
