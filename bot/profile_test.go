@@ -147,3 +147,33 @@ func TestProfileOff(t *testing.T) {
 		}
 	}
 }
+
+// TestSubscribe: 订阅政策推送 needs a profile; 退订 stops it; deleting the
+// profile ends the subscription too.
+func TestSubscribe(t *testing.T) {
+	b, _, profiles := newProfileBot(t)
+	ctx := context.Background()
+	if got := b.ask(t, 8001, cmdSubscribe); got != textSubNoProfile {
+		t.Fatalf("subscribe without a profile: %q", got)
+	}
+	if err := profiles.SaveProfile(ctx, ProfileKey(testOpenID), enterprise.Profile{Region: "天津市"}); err != nil {
+		t.Fatal(err)
+	}
+	if got := b.ask(t, 8002, cmdSubscribe+"。"); got != textSubscribed {
+		t.Fatalf("subscribe: %q", got)
+	}
+	if subs, _ := profiles.Subscribers(ctx); len(subs) != 1 || subs[0].Key != ProfileKey(testOpenID) {
+		t.Fatalf("subscribers %+v", subs)
+	}
+	if got := b.ask(t, 8003, cmdUnsubscribe); got != textUnsubscribed {
+		t.Errorf("unsubscribe: %q", got)
+	}
+	if subs, _ := profiles.Subscribers(ctx); len(subs) != 0 {
+		t.Errorf("still subscribed: %+v", subs)
+	}
+	b.ask(t, 8004, cmdSubscribe)
+	b.ask(t, 8005, cmdDeleteProfile)
+	if subs, _ := profiles.Subscribers(ctx); len(subs) != 0 {
+		t.Errorf("subscribed after deleting the profile: %+v", subs)
+	}
+}
