@@ -100,6 +100,11 @@ type Config struct {
 	// customer-service message (the user's 48 hours are over); empty ID:
 	// such pushes fail and are logged.
 	PushTemplate PushTemplate
+	// PushLog keeps the admins' log of pushes; nil: pushes are only in the
+	// process log and /metrics.
+	PushLog interface {
+		RecordPush(ctx context.Context, e state.PushEntry) error
+	}
 	// Now is the clock of the quiet hours and the daily cap; nil: time.Now.
 	Now      func() time.Time
 	Registry prometheus.Registerer // nil: metrics are kept but not exposed

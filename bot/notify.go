@@ -183,6 +183,7 @@ func (h *Handler) pushOne(ctx context.Context, openid string, p enterprise.Profi
 		return "nothing_new"
 	}
 	outcome := h.sendPush(ctx, openid, fresh)
+	h.logPush(ctx, openid, fresh, outcome)
 	switch outcome {
 	case "customer_service", "template":
 		if err := h.cfg.State.KVSet(ctx, dayKey, []byte(day), pushDayTTL); err != nil {
@@ -294,4 +295,18 @@ func (h *Handler) sendTemplate(ctx context.Context, openid string, docs []enterp
 		return fmt.Errorf("template send: %w", err)
 	}
 	return nil
+}
+
+// logPush records a push in the admins' log, the user as a hash.
+func (h *Handler) logPush(ctx context.Context, openid string, docs []enterprise.Candidate, outcome string) {
+	if h.cfg.PushLog == nil {
+		return
+	}
+	e := state.PushEntry{At: h.cfg.Now(), Enterprise: "wechat:" + hashID(openid), Outcome: outcome, Documents: []string{}}
+	for _, d := range docs {
+		e.Documents = append(e.Documents, d.Document.Title)
+	}
+	if err := h.cfg.PushLog.RecordPush(ctx, e); err != nil {
+		h.log.Warn("push: log", "err", err, "openid", hashID(openid))
+	}
 }

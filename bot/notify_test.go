@@ -96,10 +96,10 @@ func (f *pushAPI) sent() (cs, tpl int) {
 }
 
 // pushBot is a handler with profiles, the seed's clauses and a clock.
-func pushBot(t testing.TB, st State, profiles enterprise.Profiles, m enterprise.Policies, now *time.Time) *Handler {
+func pushBot(t testing.TB, st *state.Memory, profiles enterprise.Profiles, m enterprise.Policies, now *time.Time) *Handler {
 	h, err := New(Config{
 		Token: testToken, AppID: testAppID, AppSecret: testSecret, State: st, Asker: newAsker(),
-		Profiles: profiles, Matcher: m, Now: func() time.Time { return *now },
+		Profiles: profiles, Matcher: m, Now: func() time.Time { return *now }, PushLog: st,
 		PushTemplate: PushTemplate{ID: "TPL", Fields: map[string]string{"thing1": "title", "thing2": "count", "time3": "date"}},
 		APITimeout:   5 * time.Second,
 	})
@@ -171,6 +171,18 @@ func TestPushNew(t *testing.T) {
 	}
 	if subs, _ := profiles.Subscribers(ctx); len(subs) != 3 {
 		t.Errorf("after 43004 the user who left is still subscribed: %d subscribers", len(subs))
+	}
+	// The admins' log: one entry a push, the user hashed.
+	entries, _ := st.PushEntries(ctx, 0)
+	outcomes := map[string]int{}
+	for _, e := range entries {
+		outcomes[e.Outcome]++
+		if strings.Contains(e.Enterprise, "o-") || len(e.Documents) != 1 {
+			t.Errorf("log entry %+v: want a hashed user and the document", e)
+		}
+	}
+	if len(entries) != 3 || outcomes["customer_service"] != 1 || outcomes["template"] != 1 || outcomes["not_following"] != 1 {
+		t.Errorf("push log %+v", entries)
 	}
 
 	// Again, and from a second replica on the same state: nobody again.

@@ -410,3 +410,17 @@ func (c *Console) changed() {
 		c.cfg.Validity.Invalidate()
 	}
 }
+
+// pushesShown bounds the push log page.
+const pushesShown = 500
+
+// pushes lists the latest policy pushes: when, to which enterprise (a
+// hash), which documents, how it went.
+func (c *Console) pushes(w http.ResponseWriter, r *http.Request) error {
+	si, _ := sessionFrom(r.Context())
+	entries, err := c.cfg.Pushes.PushEntries(r.Context(), pushesShown)
+	if err != nil {
+		return fmt.Errorf("admin pushes: %w", err)
+	}
+	return c.render(w, r, "pushes", si, page{Title: "政策推送记录", Pushes: entries})
+}

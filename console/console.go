@@ -51,6 +51,11 @@ type UnansweredLister interface {
 	ListUnanswered(ctx context.Context, limit int) ([]state.Unanswered, error)
 }
 
+// PushLister is the log of policy pushes (/admin/pushes).
+type PushLister interface {
+	PushEntries(ctx context.Context, limit int) ([]state.PushEntry, error)
+}
+
 var (
 	_ DocumentStore    = retrieval.Store(nil)
 	_ UnansweredLister = (*state.Memory)(nil)
@@ -67,6 +72,7 @@ type Config struct {
 	Asker      Asker
 	Store      DocumentStore
 	Unanswered UnansweredLister
+	Pushes     PushLister // nil hides /admin/pushes
 	Users      UserStore
 	Sessions   SessionStore
 	Audit      AuditLog
@@ -124,7 +130,7 @@ var templateFS embed.FS
 //go:embed static
 var staticFS embed.FS
 
-var pageNames = []string{"login", "logout", "console", "clause", "match", "documents", "preview", "unanswered", "error"}
+var pageNames = []string{"login", "logout", "console", "clause", "match", "documents", "preview", "unanswered", "pushes", "error"}
 
 // New returns a Console; it panics when the embedded templates do not parse,
 // which a test catches before any release.
@@ -194,6 +200,9 @@ func (c *Console) Mount(mux *http.ServeMux) {
 	mux.HandleFunc("POST /admin/documents/{id}/reingest", c.handle(c.require(RoleAdmin, c.reingest)))
 	mux.HandleFunc("POST /admin/documents/{id}/validity", c.handle(c.require(RoleAdmin, c.setValidity)))
 	mux.HandleFunc("GET /admin/unanswered", c.handle(c.require(RoleAdmin, c.unanswered)))
+	if c.cfg.Pushes != nil {
+		mux.HandleFunc("GET /admin/pushes", c.handle(c.require(RoleAdmin, c.pushes)))
+	}
 }
 
 func (c *Console) staticHandler() http.Handler {

@@ -97,7 +97,7 @@ func newHarnessWith(t *testing.T, corpus fs.FS) *harness {
 		Searcher: searcher, Asker: asker, Store: h.store, Unanswered: h.state,
 		Users: h.users, Sessions: NewMemorySessions(), Audit: h.users,
 		Ingest: IngestFunc(ing, h.sources), Reingest: ReingestFunc(ing, h.store, h.sources, nil),
-		Validity: searcher, Overrides: h.overrides, Matcher: searcher,
+		Validity: searcher, Overrides: h.overrides, Matcher: searcher, Pushes: h.state,
 		Region: "天津市", MaxUpload: 64 << 10,
 		Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
 	})

@@ -11,7 +11,6 @@ import (
 	"policybot/enterprise"
 )
 
-
 // maxMatchesListed bounds the page; the agent narrows the profile for more.
 const maxMatchesListed = 50
 

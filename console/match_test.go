@@ -1,9 +1,12 @@
 package console
 
 import (
+	"context"
 	"net/http"
 	"strings"
 	"testing"
+
+	"policybot/state"
 )
 
 // TestMatchPage: an agent enters a caller's enterprise and sees the
@@ -35,5 +38,22 @@ func TestMatchPage(t *testing.T) {
 	anon := h.client()
 	if resp, _ := h.get(anon, "/console/match?go=1&region=天津市"); resp.StatusCode == http.StatusOK {
 		t.Errorf("anonymous: %d, want a redirect to the login", resp.StatusCode)
+	}
+}
+
+// TestPushesPage: admins see the push log; agents do not.
+func TestPushesPage(t *testing.T) {
+	h := newHarness(t)
+	if err := h.state.RecordPush(context.Background(), state.PushEntry{Enterprise: "wechat:#1a2b3c", Documents: []string{"天津市支持小微企业融资的若干措施"}, Outcome: "customer_service"}); err != nil {
+		t.Fatal(err)
+	}
+	admin, _ := h.clientAs(RoleAdmin)
+	resp, body := h.get(admin, "/admin/pushes")
+	if resp.StatusCode != http.StatusOK || !strings.Contains(body, "wechat:#1a2b3c") || !strings.Contains(body, "天津市支持小微企业融资的若干措施") || !strings.Contains(body, "customer_service") {
+		t.Errorf("push log: %d\n%s", resp.StatusCode, body)
+	}
+	agent, _ := h.clientAs(RoleAgent)
+	if resp, _ := h.get(agent, "/admin/pushes"); resp.StatusCode != http.StatusForbidden {
+		t.Errorf("agent: %d, want 403", resp.StatusCode)
 	}
 }

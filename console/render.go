@@ -51,6 +51,8 @@ type page struct {
 	MaxUpload   string
 	Match       *matchView
 	CanMatch    bool
+	Pushes      []state.PushEntry
+	CanPushes   bool
 }
 
 type hitView struct {
@@ -85,6 +87,7 @@ func (c *Console) render(w http.ResponseWriter, r *http.Request, name string, si
 		p.CSRF = si.Session.CSRF
 	}
 	p.CanMatch = c.cfg.Matcher != nil
+	p.CanPushes = c.cfg.Pushes != nil
 	var buf bytes.Buffer
 	if err := c.pages[name].ExecuteTemplate(&buf, "layout.html", p); err != nil {
 		return fmt.Errorf("render %s: %w", name, err)

@@ -254,7 +254,48 @@ func (s *Store) PurgeExpired(ctx context.Context) (int64, error) {
 	if err != nil {
 		return n, fmt.Errorf("postgres: purge unanswered: %w", err)
 	}
+	n += tag.RowsAffected()
+	tag, err = s.pool.Exec(ctx, `DELETE FROM push_log WHERE at < now() - $1::interval
+		OR id <= (SELECT id FROM push_log ORDER BY id DESC OFFSET $2 LIMIT 1)`,
+		fmt.Sprintf("%d seconds", int64(state.PushLogRetention.Seconds())), state.MaxPushEntries)
+	if err != nil {
+		return n, fmt.Errorf("postgres: purge push log: %w", err)
+	}
 	return n + tag.RowsAffected(), nil
+}
+
+// RecordPush logs one push.
+func (s *Store) RecordPush(ctx context.Context, e state.PushEntry) error {
+	at := e.At
+	if at.IsZero() {
+		at = time.Now()
+	}
+	_, err := s.pool.Exec(ctx, "INSERT INTO push_log (at, enterprise, documents, outcome) VALUES ($1, $2, $3, $4)",
+		at, e.Enterprise, nonNil(e.Documents), e.Outcome)
+	if err != nil {
+		return fmt.Errorf("postgres: record push: %w", err)
+	}
+	return nil
+}
+
+// PushEntries returns logged pushes, newest first, at most limit.
+func (s *Store) PushEntries(ctx context.Context, limit int) ([]state.PushEntry, error) {
+	if limit <= 0 {
+		limit = state.MaxPushEntries
+	}
+	rows, err := s.pool.Query(ctx, "SELECT at, enterprise, documents, outcome FROM push_log ORDER BY id DESC LIMIT $1", limit)
+	if err != nil {
+		return nil, fmt.Errorf("postgres: push log: %w", err)
+	}
+	out, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (state.PushEntry, error) {
+		var e state.PushEntry
+		err := r.Scan(&e.At, &e.Enterprise, &e.Documents, &e.Outcome)
+		return e, err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("postgres: push log: %w", err)
+	}
+	return out, nil
 }
 
 // logKey is a state key as errors (and so logs) show it: its kind kept, the

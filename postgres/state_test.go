@@ -253,3 +253,28 @@ func TestClaimMessages(t *testing.T) {
 		t.Errorf("ClaimMessage(n:body) = %v, %v; want lost", won, err)
 	}
 }
+
+// TestPushLog: pushes are logged newest first, the enterprise as given
+// (hashed by the caller), and purged by age.
+func TestPushLog(t *testing.T) {
+	ctx := context.Background()
+	s := openTest(t)
+	old := state.PushEntry{At: time.Now().Add(-state.PushLogRetention - time.Hour), Enterprise: "wechat:#old", Documents: []string{"旧"}, Outcome: "failed"}
+	e1 := state.PushEntry{Enterprise: "wechat:#a1", Documents: []string{"天津措施", "北京措施"}, Outcome: "customer_service"}
+	e2 := state.PushEntry{Enterprise: "wechat:#b2", Outcome: "not_following"}
+	for _, e := range []state.PushEntry{old, e1, e2} {
+		if err := s.RecordPush(ctx, e); err != nil {
+			t.Fatal(err)
+		}
+	}
+	got, err := s.PushEntries(ctx, 2)
+	if err != nil || len(got) != 2 || got[0].Enterprise != "wechat:#b2" || got[1].Outcome != "customer_service" || len(got[1].Documents) != 2 || got[0].Documents == nil {
+		t.Fatalf("PushEntries = %+v, %v", got, err)
+	}
+	if _, err := s.PurgeExpired(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if got, _ := s.PushEntries(ctx, 0); len(got) != 2 {
+		t.Errorf("after purging: %d entries, want the two recent ones", len(got))
+	}
+}

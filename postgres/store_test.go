@@ -154,6 +154,7 @@ func TestMigrateHalfvecIndex(t *testing.T) {
 		"DROP TABLE login_attempts",                     // added by migration 11
 		"ALTER TABLE clauses DROP COLUMN applicability", // added by migration 13
 		"DROP TABLE profiles",                           // added by migration 14 (15 adds a column)
+		"DROP TABLE push_log",                           // added by migration 16
 		"DELETE FROM schema_migrations WHERE version >= 6",
 	} {
 		if _, err := s.pool.Exec(ctx, q); err != nil {

@@ -7,6 +7,7 @@ package state
 import (
 	"context"
 	"errors"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -30,6 +31,22 @@ type Unanswered struct {
 	Document string `json:"document,omitempty"`
 }
 
+// PushEntry is one push of new policies, as the admins' push log shows it.
+type PushEntry struct {
+	At time.Time `json:"at"`
+	// Enterprise is the profile key with its openid hashed: the log shows
+	// which pushes went together, never who the user is.
+	Enterprise string   `json:"enterprise"`
+	Documents  []string `json:"documents"` // titles of the documents named
+	Outcome    string   `json:"outcome"`   // customer_service, template, not_following, failed, daily_cap
+}
+
+// Push log bounds: the admins' page shows the recent past.
+const (
+	MaxPushEntries   = 10000
+	PushLogRetention = 90 * 24 * time.Hour
+)
+
 type entry struct {
 	data    []byte
 	expires time.Time // zero: never
@@ -43,6 +60,7 @@ type Memory struct {
 	kv         map[string]entry
 	answers    map[string]entry
 	claims     map[string]*claim
+	pushes     []PushEntry // oldest first
 	unanswered []Unanswered
 	// answerIDs is a ring of the public answers' IDs in saving order;
 	// nextAnswer is where the next goes, over the oldest once it is full.
@@ -256,13 +274,41 @@ func (m *Memory) RecordUnanswered(_ context.Context, u Unanswered) error {
 		u.At = m.now()
 	}
 	u.Question = CleanText(u.Question, MaxUnansweredRunes)
-	m.unanswered = append(m.unanswered, u)
+	m.unanswered = bounded(append(m.unanswered, u), func(u Unanswered) time.Time { return u.At }, m.now(), UnansweredRetention, MaxUnanswered)
+	return nil
+}
+
+// bounded drops from log (oldest first) what is older than retention and
+// what exceeds limit entries.
+func bounded[T any](log []T, at func(T) time.Time, now time.Time, retention time.Duration, limit int) []T {
 	cut := 0
-	for cut < len(m.unanswered) && m.now().Sub(m.unanswered[cut].At) > UnansweredRetention {
+	for cut < len(log) && now.Sub(at(log[cut])) > retention {
 		cut++
 	}
-	m.unanswered = m.unanswered[max(cut, len(m.unanswered)-MaxUnanswered):]
+	return log[max(cut, len(log)-limit):]
+}
+
+// RecordPush logs one push.
+func (m *Memory) RecordPush(_ context.Context, e PushEntry) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if e.At.IsZero() {
+		e.At = m.now()
+	}
+	m.pushes = bounded(append(m.pushes, e), func(e PushEntry) time.Time { return e.At }, m.now(), PushLogRetention, MaxPushEntries)
 	return nil
+}
+
+// PushEntries returns logged pushes, newest first, at most limit.
+func (m *Memory) PushEntries(_ context.Context, limit int) ([]PushEntry, error) {
+	m.mu.Lock()
+	out := slices.Clone(m.pushes)
+	m.mu.Unlock()
+	slices.Reverse(out)
+	if limit > 0 && len(out) > limit {
+		out = out[:limit]
+	}
+	return out, nil
 }
 
 // ListUnanswered returns recorded questions, newest first, at most limit.

@@ -95,3 +95,19 @@ func TestClaimMessages(t *testing.T) {
 		t.Errorf("ClaimMessages = %+v then %+v; want both won, then %+v", first, again, want)
 	}
 }
+
+// TestPushLog: as the PostgreSQL store's, with the memory store's clock.
+func TestPushLog(t *testing.T) {
+	ctx := context.Background()
+	m := NewMemory()
+	now := time.Date(2026, 12, 3, 8, 0, 0, 0, time.UTC)
+	m.now = func() time.Time { return now }
+	_ = m.RecordPush(ctx, PushEntry{Enterprise: "wechat:#old", Outcome: "failed"})
+	now = now.Add(PushLogRetention + time.Hour)
+	_ = m.RecordPush(ctx, PushEntry{Enterprise: "wechat:#a1", Outcome: "customer_service"})
+	_ = m.RecordPush(ctx, PushEntry{Enterprise: "wechat:#b2", Outcome: "template"})
+	got, _ := m.PushEntries(ctx, 0)
+	if len(got) != 2 || got[0].Enterprise != "wechat:#b2" || got[1].Enterprise != "wechat:#a1" || !got[0].At.Equal(now) {
+		t.Errorf("PushEntries = %+v; want the two recent ones, newest first", got)
+	}
+}

@@ -37,6 +37,8 @@ type stateStore interface {
 	MessageResult(ctx context.Context, key string) ([]byte, bool, error)
 	RecordUnanswered(ctx context.Context, u state.Unanswered) error
 	ListUnanswered(ctx context.Context, limit int) ([]state.Unanswered, error)
+	RecordPush(ctx context.Context, e state.PushEntry) error
+	PushEntries(ctx context.Context, limit int) ([]state.PushEntry, error)
 	PurgeExpired(ctx context.Context) (int64, error)
 }
 
