@@ -251,7 +251,11 @@ func (h *Handler) startDialog(openid string) computeFunc {
 		if p, err := h.cfg.Profiles.Profile(ctx, ProfileKey(openid)); err == nil {
 			d.Profile = p // editing keeps what is not answered anew
 		}
-		return h.saveDialog(ctx, openid, d, "好的，请回答几个问题，用于为您匹配适用的政策。\n"+steps[0].ask+profileHint)
+		intro := "好的，请回答几个问题，用于为您匹配适用的政策。"
+		if link := h.profileLink(openid); link != "" {
+			intro += "也可在网页一次填写（30分钟内有效）：" + link
+		}
+		return h.saveDialog(ctx, openid, d, intro+"\n"+steps[0].ask+profileHint)
 	}
 }
 

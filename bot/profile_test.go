@@ -2,9 +2,15 @@ package bot
 
 import (
 	"context"
+	"encoding/base64"
 	"errors"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
 	"strings"
 	"testing"
+	"time"
 
 	"policybot/enterprise"
 	"policybot/policy"
@@ -175,5 +181,61 @@ func TestSubscribe(t *testing.T) {
 	b.ask(t, 8005, cmdDeleteProfile)
 	if subs, _ := profiles.Subscribers(ctx); len(subs) != 0 {
 		t.Errorf("subscribed after deleting the profile: %+v", subs)
+	}
+}
+
+// TestProfilePage: the link in the dialogue's first reply opens a form for
+// that user only, saves a checked profile, and stops working when tampered
+// with or expired.
+func TestProfilePage(t *testing.T) {
+	b, _, profiles := newProfileBot(t)
+	reply := b.ask(t, 9001, cmdSetProfile)
+	i := strings.Index(reply, testBase+"/p/")
+	if i < 0 {
+		t.Fatalf("no link in %q", reply)
+	}
+	link := strings.Fields(reply[i:])[0]
+	link = link[:strings.IndexAny(link+"\n", "\n")]
+	path := strings.TrimPrefix(link, testBase)
+	serve := func(method, path string, form url.Values) (int, string) {
+		var body io.Reader
+		if form != nil {
+			body = strings.NewReader(form.Encode())
+		}
+		req := httptest.NewRequest(method, path, body)
+		if form != nil {
+			req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		}
+		rec := httptest.NewRecorder()
+		b.h.ServeProfilePage(rec, req)
+		return rec.Code, rec.Body.String()
+	}
+	if code, body := serve("GET", path, nil); code != 200 || !strings.Contains(body, `name="region"`) {
+		t.Fatalf("GET: %d %s", code, body)
+	}
+	form := url.Values{"region": {"天津市"}, "industry": {"零售业"}, "employees": {"8"}, "revenue_wan": {"60"}, "qual": {"专精特新中小企业"}}
+	if code, body := serve("POST", path, form); code != 200 || !strings.Contains(body, "已保存") {
+		t.Fatalf("POST: %d %s", code, body)
+	}
+	p, err := profiles.Profile(context.Background(), ProfileKey(testOpenID))
+	if err != nil || p.Region != "天津市" || p.Employees != 8 || len(p.Qualifications) != 1 {
+		t.Fatalf("saved %+v, %v", p, err)
+	}
+	form.Set("qual", "五星企业")
+	if code, body := serve("POST", path, form); code != 200 || !strings.Contains(body, "填写有误") {
+		t.Errorf("bad qualification: %d %s", code, body)
+	}
+	if code, _ := serve("GET", path[:len(path)-2]+"xx", nil); code != http.StatusForbidden {
+		t.Errorf("tampered link: %d, want 403", code)
+	}
+	// Another user's id in the payload, the signature kept: refused.
+	other := "/p/" + base64.RawURLEncoding.EncodeToString([]byte("o-other|9999999999")) + path[strings.Index(path, "."):]
+	if code, _ := serve("GET", other, nil); code != http.StatusForbidden {
+		t.Errorf("forged user: %d, want 403", code)
+	}
+	later := time.Now().Add(profileLinkTTL + time.Minute)
+	b.h.cfg.Now = func() time.Time { return later }
+	if code, _ := serve("GET", path, nil); code != http.StatusForbidden {
+		t.Errorf("expired link: %d, want 403", code)
 	}
 }

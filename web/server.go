@@ -60,7 +60,9 @@ type Config struct {
 	// RequestTimeout bounds each request but /wechat's; 0: RequestTimeout.
 	RequestTimeout time.Duration
 	WeChat         http.Handler
-	Metrics        http.Handler
+	// ProfilePage serves /p/{token}, the profile form linked from the chat.
+	ProfilePage http.Handler
+	Metrics     http.Handler
 	// Extra mounts more routes (the console and admin pages) on the same mux.
 	Extra  func(mux *http.ServeMux)
 	Logger *slog.Logger
@@ -131,6 +133,9 @@ func (s *Server) routes() {
 	s.mux.HandleFunc("GET /a/{id}", s.handle(s.publicAnswer))
 	if s.cfg.WeChat != nil {
 		s.mux.Handle("/wechat", s.cfg.WeChat)
+	}
+	if s.cfg.ProfilePage != nil {
+		s.mux.Handle("/p/", s.cfg.ProfilePage)
 	}
 	if s.cfg.Metrics != nil {
 		s.mux.Handle("GET /metrics", s.cfg.Metrics)

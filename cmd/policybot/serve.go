@@ -142,9 +142,15 @@ func runServe(ctx context.Context, e *env, args []string) error {
 		Answers:   s.state,
 		APITokens: cfg.APITokens,
 		WeChat:    wechat,
-		Metrics:   promhttp.HandlerFor(reg, promhttp.HandlerOpts{Registry: reg}),
-		Extra:     con.Mount,
-		Logger:    log,
+		ProfilePage: func() http.Handler {
+			if botH == nil {
+				return nil
+			}
+			return http.HandlerFunc(botH.ServeProfilePage)
+		}(),
+		Metrics: promhttp.HandlerFor(reg, promhttp.HandlerOpts{Registry: reg}),
+		Extra:   con.Mount,
+		Logger:  log,
 	})
 	if err := srv.Open(cfg.Listen); err != nil {
 		return err
