@@ -99,6 +99,9 @@ type Config struct {
 	// Matcher lists the policies that apply to a caller's enterprise
 	// (/console/match, as /api/match); nil hides the page.
 	Matcher enterprise.Policies
+	// Profiles keeps callers' profiles entered on the match page (nil: the
+	// page matches without keeping them).
+	Profiles enterprise.Profiles
 	// SecureCookies marks the session cookie Secure; set it whenever the
 	// console is served over HTTPS (directly or behind a proxy).
 	SecureCookies bool
@@ -187,6 +190,7 @@ func (c *Console) Mount(mux *http.ServeMux) {
 	mux.HandleFunc("GET /console/answer", c.handle(c.require(RoleAgent, c.answer)))
 	if c.cfg.Matcher != nil {
 		mux.HandleFunc("GET /console/match", c.handle(c.require(RoleAgent, c.match)))
+		mux.HandleFunc("POST /console/match", c.handle(c.require(RoleAgent, c.match)))
 	}
 
 	mux.HandleFunc("GET /admin", func(w http.ResponseWriter, r *http.Request) {

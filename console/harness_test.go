@@ -18,6 +18,7 @@ import (
 
 	"policybot/answer"
 	"policybot/embeddings"
+	"policybot/enterprise"
 	"policybot/retrieval"
 	"policybot/state"
 )
@@ -46,6 +47,7 @@ type harness struct {
 	state     *state.Memory
 	sources   *testSources
 	overrides *retrieval.MemoryOverrides
+	profiles  *enterprise.FileProfiles
 	ingest    func(ctx context.Context, name string, data []byte) (string, error)
 	now       time.Time
 	password  string
@@ -77,6 +79,7 @@ func newHarnessWith(t *testing.T, corpus fs.FS) *harness {
 	searcher := retrieval.NewSearcher(h.store, emb, "天津市")
 	searcher.SetClock(func() time.Time { return time.Date(2026, 12, 2, 4, 0, 0, 0, time.UTC) })
 	h.overrides = &retrieval.MemoryOverrides{}
+	h.profiles, _ = enterprise.NewFileProfiles("")
 	searcher.SetOverrides(h.overrides)
 	asker := answer.New(answer.Config{Searcher: searcher, Recorder: h.state, DefaultRegion: "天津市"})
 	var err error
@@ -97,7 +100,7 @@ func newHarnessWith(t *testing.T, corpus fs.FS) *harness {
 		Searcher: searcher, Asker: asker, Store: h.store, Unanswered: h.state,
 		Users: h.users, Sessions: NewMemorySessions(), Audit: h.users,
 		Ingest: IngestFunc(ing, h.sources), Reingest: ReingestFunc(ing, h.store, h.sources, nil),
-		Validity: searcher, Overrides: h.overrides, Matcher: searcher, Pushes: h.state,
+		Validity: searcher, Overrides: h.overrides, Matcher: searcher, Pushes: h.state, Profiles: h.profiles,
 		Region: "天津市", MaxUpload: 64 << 10,
 		Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
 	})

@@ -3,6 +3,7 @@ package console
 import (
 	"context"
 	"net/http"
+	"net/url"
 	"strings"
 	"testing"
 
@@ -55,5 +56,33 @@ func TestPushesPage(t *testing.T) {
 	agent, _ := h.clientAs(RoleAgent)
 	if resp, _ := h.get(agent, "/admin/pushes"); resp.StatusCode != http.StatusForbidden {
 		t.Errorf("agent: %d, want 403", resp.StatusCode)
+	}
+}
+
+// TestCallerProfile: an agent keeps a caller's profile (a POST with the
+// session's CSRF token, audited) and loads it again for the next call.
+func TestCallerProfile(t *testing.T) {
+	h := newHarness(t)
+	cl, csrf := h.clientAs(RoleAgent)
+	form := url.Values{"csrf": {csrf}, "caller": {"022-12345678"}, "region": {"天津市"}, "size": {"micro"}, "quals_known": {"1"}, "save": {"1"}}
+	resp := h.post(cl, "/console/match", form)
+	body := bodyOf(resp)
+	if resp.StatusCode != http.StatusOK || !strings.Contains(body, "已保存该来电企业的信息") || !strings.Contains(body, "找到 4 条") {
+		t.Fatalf("save: %d\n%s", resp.StatusCode, body)
+	}
+	p, err := h.profiles.Profile(context.Background(), "console:022-12345678")
+	if err != nil || p.Region != "天津市" || p.Size != "micro" || p.Qualifications == nil {
+		t.Fatalf("kept %+v, %v", p, err)
+	}
+	if _, body := h.get(cl, "/console/match?caller=022-12345678"); !strings.Contains(body, "已载入该来电企业保存的信息") || !strings.Contains(body, `value="天津市"`) {
+		t.Errorf("load:\n%s", body)
+	}
+	entries, _ := h.users.AuditEntries(context.Background(), 10)
+	if len(entries) == 0 || entries[0].Action != "save profile" || entries[0].Target != "console:022-12345678" {
+		t.Errorf("audit %+v", entries)
+	}
+	form.Set("csrf", strings.Repeat("0", 64))
+	if resp := h.post(cl, "/console/match", form); resp.StatusCode != http.StatusForbidden {
+		t.Errorf("wrong CSRF: %d, want 403", resp.StatusCode)
 	}
 }

@@ -35,6 +35,7 @@ func newConsole(ctx context.Context, s *stack, log *slog.Logger) (*console.Conso
 		Validity:      s.searcher,
 		Matcher:       s.searcher,
 		Pushes:        s.state,
+		Profiles:      s.profiles,
 		Overrides:     s.overrides,
 		Region:        s.cfg.Region,
 		SecureCookies: strings.HasPrefix(s.cfg.PublicBaseURL, "https://"),
