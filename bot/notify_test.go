@@ -96,7 +96,13 @@ func (f *pushAPI) sent() (cs, tpl int) {
 }
 
 // pushBot is a handler with profiles, the seed's clauses and a clock.
-func pushBot(t testing.TB, st *state.Memory, profiles enterprise.Profiles, m enterprise.Policies, now *time.Time) *Handler {
+// pushState is the shared state a push needs, with its log.
+type pushState interface {
+	State
+	RecordPush(ctx context.Context, e state.PushEntry) error
+}
+
+func pushBot(t testing.TB, st pushState, profiles enterprise.Profiles, m enterprise.Policies, now *time.Time) *Handler {
 	h, err := New(Config{
 		Token: testToken, AppID: testAppID, AppSecret: testSecret, State: st, Asker: newAsker(),
 		Profiles: profiles, Matcher: m, Now: func() time.Time { return *now }, PushLog: st,
@@ -141,35 +147,41 @@ func TestPushNew(t *testing.T) {
 	subscribe(t, profiles, "o-tj", tianjin)
 	subscribe(t, profiles, "o-window", tianjin) // outside the 48 hours
 	subscribe(t, profiles, "o-left", tianjin)   // unfollowed the account
+	subscribe(t, profiles, "o-quota", tianjin)  // customer-service quota used
 	subscribe(t, profiles, "o-bj", enterprise.Profile{Region: "北京市", Size: "small"})
 	if err := profiles.SaveProfile(context.Background(), ProfileKey("o-quiet"), tianjin); err != nil { // not subscribed
 		t.Fatal(err)
 	}
 	api.csCode["o-window"] = 45015
 	api.csCode["o-left"] = 43004
+	api.csCode["o-quota"] = 45047
 
 	now := time.Date(2026, 12, 3, 23, 30, 0, 0, chinaTime)
 	h := pushBot(t, st, profiles, m, &now)
 	ctx := context.Background()
 	rep, err := h.PushNew(ctx, []string{seedID})
-	if err != nil || rep.Quiet != 4 || rep.Sent != 0 {
+	if err != nil || rep.Quiet != 5 || rep.Sent != 0 {
 		t.Fatalf("at 23:30: %+v, %v; want everything deferred", rep, err)
 	}
 	now = time.Date(2026, 12, 4, 9, 0, 0, 0, chinaTime)
 	rep, err = h.PushNew(ctx, []string{seedID})
-	if err != nil || rep.Sent != 2 || rep.ByTemplate != 1 || rep.NotFollowing != 1 || rep.NothingNew != 1 {
+	if err != nil || rep.Sent != 3 || rep.ByTemplate != 2 || rep.NotFollowing != 1 || rep.NothingNew != 1 {
 		t.Fatalf("at 09:00: %+v, %v", rep, err)
 	}
 	api.mu.Lock()
 	cs, tpl := api.cs["o-tj"], api.tpl["o-window"]
+	quota := api.tpl["o-quota"]
 	api.mu.Unlock()
 	if len(cs) != 1 || !strings.Contains(cs[0], "《天津市工业和信息化局关于印发《天津市提升中小企业竞争力若干措施》的通知》（津中小企组〔2022〕2号）") || !strings.Contains(cs[0], "退订") {
 		t.Errorf("customer-service push: %q", cs)
 	}
+	if len(quota) != 1 {
+		t.Errorf("45047 (quota used) did not fall back to the template message: %q", quota)
+	}
 	if len(tpl) != 1 || !strings.HasPrefix(tpl[0], "TPL ") || !strings.Contains(tpl[0], `"thing1":{"value":"天津市工业和信息化局关于印发《天津市提…"}`) {
 		t.Errorf("template push (fields cut to 20 characters): %q", tpl)
 	}
-	if subs, _ := profiles.Subscribers(ctx); len(subs) != 3 {
+	if subs, _ := profiles.Subscribers(ctx); len(subs) != 4 {
 		t.Errorf("after 43004 the user who left is still subscribed: %d subscribers", len(subs))
 	}
 	// The admins' log: one entry a push, the user hashed.
@@ -181,7 +193,7 @@ func TestPushNew(t *testing.T) {
 			t.Errorf("log entry %+v: want a hashed user and the document", e)
 		}
 	}
-	if len(entries) != 3 || outcomes["customer_service"] != 1 || outcomes["template"] != 1 || outcomes["not_following"] != 1 {
+	if len(entries) != 4 || outcomes["customer_service"] != 1 || outcomes["template"] != 2 || outcomes["not_following"] != 1 {
 		t.Errorf("push log %+v", entries)
 	}
 
@@ -192,8 +204,8 @@ func TestPushNew(t *testing.T) {
 			t.Errorf("repeated run: %+v, %v; want nobody notified", rep, err)
 		}
 	}
-	if cs, tpl := api.sent(); cs != 1 || tpl != 1 {
-		t.Errorf("%d customer-service and %d template messages in all, want 1 each", cs, tpl)
+	if cs, tpl := api.sent(); cs != 1 || tpl != 2 {
+		t.Errorf("%d customer-service and %d template messages in all, want 1 and 2", cs, tpl)
 	}
 }
 

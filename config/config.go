@@ -78,7 +78,7 @@ type WeChat struct {
 	PushTemplateID string            `yaml:"push_template_id"`
 	PushFields     map[string]string `yaml:"push_fields"`
 	// PushInterval is how often new documents are pushed to subscribers;
-	// 0: hourly.
+	// 0: every 10 minutes.
 	PushInterval Duration `yaml:"push_interval"`
 }
 
@@ -322,7 +322,7 @@ var Fields = []Field{
 		func() (func(*Config) string, func(*Config, string) error) {
 			return str(func(c *Config) *string { return &c.WeChat.PushTemplateID })
 		}),
-	field("wechat.push_interval", "POLICYBOT_WECHAT_PUSH_INTERVAL", false, "how often documents ingested in the last 3 days are pushed to subscribed enterprises; 0: hourly",
+	field("wechat.push_interval", "POLICYBOT_WECHAT_PUSH_INTERVAL", false, "how often documents ingested in the last 3 days are pushed to subscribed enterprises; 0: every 10 minutes",
 		func() (func(*Config) string, func(*Config, string) error) {
 			return duration(func(c *Config) *Duration { return &c.WeChat.PushInterval })
 		}),

@@ -294,12 +294,12 @@ func tick(ctx context.Context, every time.Duration, fn func()) {
 // pushWindow is how far back a document counts as new for the pushes.
 const pushWindow = 72 * time.Hour
 
-// pushNew runs the policy pushes every interval (hourly by default) over
+// pushNew runs the policy pushes every interval (10 minutes by default) over
 // the active documents ingested since since(); each run is safe to repeat
 // (bot.Handler.PushNew).
 func pushNew(ctx context.Context, h *bot.Handler, store retrieval.Store, since func() time.Time, every time.Duration, log *slog.Logger) {
 	if every <= 0 {
-		every = time.Hour
+		every = 10 * time.Minute
 	}
 	tick(ctx, every, func() {
 		docs, err := store.Documents(ctx)
