@@ -29,13 +29,21 @@ type pushAPI struct {
 	failFirst int
 	cs, tpl   map[string][]string // openid → contents sent (template: the data as JSON)
 	calls     int
+	// staleTemplate: the first template send answers 40001 (the token was
+	// replaced elsewhere); tokens counts the tokens handed out.
+	staleTemplate bool
+	tokens        int
 }
 
 func newPushAPI(t testing.TB) *pushAPI {
 	f := &pushAPI{csCode: map[string]int{}, tplCode: map[string]int{}, cs: map[string][]string{}, tpl: map[string][]string{}}
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /cgi-bin/token", func(w http.ResponseWriter, r *http.Request) {
-		fmt.Fprint(w, `{"access_token":"tok","expires_in":7200}`)
+		f.mu.Lock()
+		f.tokens++
+		n := f.tokens
+		f.mu.Unlock()
+		fmt.Fprintf(w, `{"access_token":"tok%d","expires_in":7200}`, n)
 	})
 	send := func(kind string) http.HandlerFunc {
 		return func(w http.ResponseWriter, r *http.Request) {
@@ -61,6 +69,9 @@ func newPushAPI(t testing.TB) *pushAPI {
 			code := f.csCode[msg.ToUser]
 			if kind == "tpl" {
 				code = f.tplCode[msg.ToUser]
+				if f.staleTemplate {
+					f.staleTemplate, code = false, 40001
+				}
 			}
 			if code == 0 {
 				if kind == "tpl" {
@@ -306,4 +317,27 @@ func TestPushAtScale(t *testing.T) {
 		t.Errorf("second run: %v, %v; want nobody notified", rep, err)
 	}
 	t.Logf("10,000 profiles × 50 documents, two replicas at once: %d notified in %s; again: %s", eligible, elapsed.Round(time.Millisecond), rep)
+}
+
+// TestPushTemplateTokenRefresh: a template send answered 40001 drops the
+// cached token, fetches a new one and is sent once more.
+func TestPushTemplateTokenRefresh(t *testing.T) {
+	api := newPushAPI(t)
+	st := state.NewMemory()
+	profiles, _ := enterprise.NewFileProfiles("")
+	subscribe(t, profiles, "o-1", enterprise.Profile{Region: "天津市", Size: "small"})
+	api.csCode["o-1"] = 45015
+	api.staleTemplate = true
+	now := time.Date(2026, 12, 4, 10, 0, 0, 0, chinaTime)
+	m := newSeedMatcher(t)
+	h := pushBot(t, st, profiles, m, &now)
+	rep, err := h.PushNew(context.Background(), []string{m.cands[0].Document.ID})
+	if err != nil || rep.ByTemplate != 1 {
+		t.Fatalf("%+v, %v; want sent by template after the refresh", rep, err)
+	}
+	api.mu.Lock()
+	defer api.mu.Unlock()
+	if api.tokens != 2 || len(api.tpl["o-1"]) != 1 {
+		t.Errorf("%d tokens fetched, %d template messages; want 2 and 1", api.tokens, len(api.tpl["o-1"]))
+	}
 }

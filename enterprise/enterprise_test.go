@@ -302,3 +302,34 @@ func BenchmarkMatchAll(b *testing.B) {
 		}
 	}
 }
+
+// TestRequiredQualification: a 专精特新 measure is never matched to a firm
+// without the qualification, waits on a firm that has not said, and is
+// matched to one that holds it (or the higher 小巨人 tier).
+func TestRequiredQualification(t *testing.T) {
+	meta := policy.Meta{ID: "d", Title: "关于支持中小企业发展的通知", Region: "天津市", Date: "2026-01-01"}
+	c := policy.Clause{ID: "d#1", Title: "支持专精特新企业发展", Text: "对新认定的中小企业给予一次性奖励。"}
+	c.Applicability = Read(c, meta)
+	cands := []Candidate{{Document: meta, Clause: c}}
+	tests := []struct {
+		quals   []string
+		want    int
+		outcome string
+	}{
+		{[]string{}, 0, ""},
+		{[]string{"高新技术企业"}, 0, ""},
+		{nil, 1, NeedMoreInfo},
+		{[]string{"专精特新中小企业"}, 1, Eligible},
+		{[]string{`专精特新"小巨人"`}, 1, Eligible},
+	}
+	for _, tt := range tests {
+		u, err := Understand(Profile{Region: "天津市", Size: SizeSmall, Qualifications: tt.quals}, now)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ms, n := MatchAll(u, cands, 0)
+		if n != tt.want || n > 0 && ms[0].Outcome != tt.outcome {
+			t.Errorf("qualifications %v: %d matches %+v, want %d %s", tt.quals, n, ms, tt.want, tt.outcome)
+		}
+	}
+}

@@ -167,3 +167,37 @@ func TestFileOverrides(t *testing.T) {
 		t.Errorf("after removing: %+v", got)
 	}
 }
+
+// TestApplicableCurrentOnly: the clauses profiles are matched to (and
+// pushes name) are current law on the day asked: 保障中小企业款项支付条例 of
+// 2020 (国令第728号, replaced) never once its 2025 version (802号) is in
+// force, and the other way round before it.
+func TestApplicableCurrentOnly(t *testing.T) {
+	s, _ := corpus(t)
+	ctx := context.Background()
+	docs := func(day string) map[string]bool {
+		t.Helper()
+		cands, err := s.Applicable(ctx, day)
+		if err != nil {
+			t.Fatal(err)
+		}
+		out := map[string]bool{}
+		for _, c := range cands {
+			if st := c.Document.Validity; st == nil || !st.Current() {
+				t.Fatalf("%s offered with status %+v", c.Clause.ID, st)
+			}
+			out[c.Document.ID] = true
+		}
+		return out
+	}
+	const v2020, v2025 = "guoling-728-2020-baozhang-zhongxiao-qiye-kuanxiang-zhifu-tiaoli", "guoling-802-2025-baozhang-zhongxiao-qiye-kuanxiang-zhifu-tiaoli"
+	if d := docs("2026-12-02"); !d[v2025] || d[v2020] {
+		t.Errorf("2026-12-02: 802号 %v, 728号 %v; want only the version in force", d[v2025], d[v2020])
+	}
+	if d := docs("2024-01-01"); d[v2025] || !d[v2020] {
+		t.Errorf("2024-01-01: 802号 %v, 728号 %v; want only the 2020 version", d[v2025], d[v2020])
+	}
+	if _, err := s.Applicable(ctx, "2026-13-01"); err == nil {
+		t.Error("a bad day was accepted")
+	}
+}
