@@ -244,10 +244,11 @@ func Read(c policy.Clause, d policy.Meta) *policy.Applicability {
 
 // benefits are the words of an article that offers its subjects something.
 // An article of a law or regulation naming a subject without one defines or
-// obliges it (单位和个体工商户为增值税的纳税人) and is no policy to push to it;
+// obliges it (单位和个体工商户为增值税的纳税人: "服务" there is what is taxed,
+// so only 服务体系 and 提供服务 count) and is no policy to push to it;
 // the measures of a notice are offers by what they are (推动节能低碳发展).
 var benefits = []string{"支持", "扶持", "优惠", "减免", "免征", "减征", "减按", "免收", "减收", "补贴", "补助", "奖励", "奖补",
-	"资助", "贷款", "信贷", "融资", "担保", "贴息", "降低", "减轻", "缓缴", "延期", "返还", "退还", "鼓励", "帮助", "服务",
+	"资助", "贷款", "信贷", "融资", "担保", "贴息", "降低", "减轻", "缓缴", "延期", "返还", "退还", "鼓励", "帮助", "服务体系", "提供服务",
 	"培育", "给予", "便利", "保护", "倾斜", "优先", "纾困", "激励"}
 
 func offers(text string) bool {

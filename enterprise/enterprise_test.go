@@ -333,3 +333,23 @@ func TestRequiredQualification(t *testing.T) {
 		}
 	}
 }
+
+// TestMatchSpreadsDocuments: each document's best clause comes before any
+// document's second, so a list's first lines name several policies.
+func TestMatchSpreadsDocuments(t *testing.T) {
+	qual := &policy.Applicability{Subjects: []policy.Subject{{Name: "专精特新中小企业", Qualification: "专精特新中小企业", Basis: "专精特新"}}}
+	size := &policy.Applicability{Subjects: []policy.Subject{{Name: "中小企业", Sizes: []string{SizeMedium, SizeSmall, SizeMicro}, Basis: "中小企业"}}}
+	cand := func(doc, id string, a *policy.Applicability) Candidate {
+		return Candidate{Document: policy.Meta{ID: doc, Region: policy.RegionNational}, Clause: policy.Clause{ID: id, Applicability: a}}
+	}
+	cands := []Candidate{cand("a", "a#1", qual), cand("a", "a#2", qual), cand("a", "a#3", qual), cand("b", "b#1", size)}
+	u, _ := Understand(Profile{Size: SizeSmall, Qualifications: []string{"专精特新中小企业"}}, now)
+	ms, _ := MatchAll(u, cands, 0)
+	var got []string
+	for _, m := range ms {
+		got = append(got, m.Clause.ID)
+	}
+	if want := []string{"a#1", "b#1", "a#2", "a#3"}; !slices.Equal(got, want) {
+		t.Errorf("order %v, want %v", got, want)
+	}
+}

@@ -55,7 +55,7 @@ type Match struct {
 // clauses of a large corpus (BenchmarkMatchAll).
 func MatchAll(u Understood, cands []Candidate, limit int) ([]Match, int) {
 	mt := matcher{u: u, places: map[string]placeOf{}}
-	hits := mt.rank(cands)
+	hits := spread(mt.rank(cands), cands)
 	if limit <= 0 || limit > len(hits) {
 		limit = len(hits)
 	}
@@ -105,6 +105,28 @@ func (mt *matcher) rank(cands []Candidate) []ranked {
 		return cmp.Compare(da.Clause.ID, db.Clause.ID)
 	})
 	return hits
+}
+
+// spread puts each document's best clause before any document's second
+// one (then second ones before third ones), keeping the rank within each
+// round: five articles of one regulation would otherwise fill the five
+// lines of "适合我的政策".
+func spread(hits []ranked, cands []Candidate) []ranked {
+	round := map[int][]ranked{}
+	seen := map[string]int{}
+	last := 0
+	for _, h := range hits {
+		id := cands[h.i].Document.ID
+		r := seen[id]
+		seen[id] = r + 1
+		round[r] = append(round[r], h)
+		last = max(last, r)
+	}
+	out := make([]ranked, 0, len(hits))
+	for r := 0; r <= last && len(hits) > 0; r++ {
+		out = append(out, round[r]...)
+	}
+	return out
 }
 
 // matcher matches one profile, remembering how each document region
