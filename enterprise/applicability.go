@@ -102,10 +102,15 @@ func parseLexicon(text string) (*lexicon, error) {
 	return l, nil
 }
 
-// LexiconVersion identifies the shipped subjects lexicon: ingestion reads
-// documents again when it changes (retrieval.ContentHash).
+// readerVersion changes whenever Read's rules change (2: 服务 alone is
+// no offer; 3: nor 提供服务).
+const readerVersion = 3
+
+// LexiconVersion identifies the shipped subjects lexicon and Read's rules:
+// ingestion reads documents again when it changes (retrieval.ContentHash),
+// so no stored applicability is left from older rules.
 func LexiconVersion() string {
-	sum := sha256.Sum256([]byte(seeds.Subjects))
+	sum := sha256.Sum256([]byte(fmt.Sprintf("reader/%d\n%s", readerVersion, seeds.Subjects)))
 	return hex.EncodeToString(sum[:6])
 }
 
@@ -245,10 +250,10 @@ func Read(c policy.Clause, d policy.Meta) *policy.Applicability {
 // benefits are the words of an article that offers its subjects something.
 // An article of a law or regulation naming a subject without one defines or
 // obliges it (单位和个体工商户为增值税的纳税人: "服务" there is what is taxed,
-// so only 服务体系 and 提供服务 count) and is no policy to push to it;
+// so only 服务体系 counts; 有偿提供服务 is taxed too) and is no policy to push to it;
 // the measures of a notice are offers by what they are (推动节能低碳发展).
 var benefits = []string{"支持", "扶持", "优惠", "减免", "免征", "减征", "减按", "免收", "减收", "补贴", "补助", "奖励", "奖补",
-	"资助", "贷款", "信贷", "融资", "担保", "贴息", "降低", "减轻", "缓缴", "延期", "返还", "退还", "鼓励", "帮助", "服务体系", "提供服务",
+	"资助", "贷款", "信贷", "融资", "担保", "贴息", "降低", "减轻", "缓缴", "延期", "返还", "退还", "鼓励", "帮助", "服务体系",
 	"培育", "给予", "便利", "保护", "倾斜", "优先", "纾困", "激励"}
 
 func offers(text string) bool {

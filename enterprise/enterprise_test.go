@@ -353,3 +353,17 @@ func TestMatchSpreadsDocuments(t *testing.T) {
 		t.Errorf("order %v, want %v", got, want)
 	}
 }
+
+// TestReadLawArticles: an article of a law naming a subject counts only
+// when it offers something.
+func TestReadLawArticles(t *testing.T) {
+	law := policy.Meta{ID: "vat", Title: "中华人民共和国增值税法", Region: policy.RegionNational, Kind: policy.KindLaw}
+	taxpayer := policy.Clause{Label: "第三条", Text: "销售货物、服务的单位和个人（包括个体工商户），为增值税的纳税人。\n\n销售服务，是指有偿提供服务。"}
+	if a := Read(taxpayer, law); a != nil {
+		t.Errorf("a definition of taxpayers read as a measure for %+v", a.Subjects)
+	}
+	relief := policy.Clause{Label: "第二十四条", Text: "小规模纳税人和个体工商户的起征点，可以减征或者免征增值税。"}
+	if a := Read(relief, law); a == nil || a.Subjects[0].Name != "个体工商户" {
+		t.Errorf("a relief read as %+v", a)
+	}
+}
