@@ -134,51 +134,66 @@ func (s *Store) search(ctx context.Context, vec []float32, settings, query strin
 	}
 	b.Queue(query, args...)
 	br := s.pool.SendBatch(ctx, b)
-	defer br.Close()
-	if settings != "" {
-		if _, err := br.Exec(); err != nil {
-			return nil, err
+	hits, err := func() ([]found, error) {
+		defer br.Close()
+		if settings != "" {
+			if _, err := br.Exec(); err != nil {
+				return nil, err
+			}
 		}
-	}
-	rows, err := br.Query()
-	if err != nil {
-		return nil, err
-	}
-	type found struct {
-		id      string
-		version clauseVersion
-	}
-	var (
-		hits []found
-		f    found
-	)
-	_, err = pgx.ForEachRow(rows, []any{&f.id, &f.version.clause, &f.version.document}, func() error {
-		hits = append(hits, f)
-		return nil
-	})
-	if err != nil {
-		return nil, err
-	}
-	if err := br.Close(); err != nil {
-		return nil, err
-	}
-	cached := make([]cachedClause, len(hits))
-	var missing []string
-	for i, h := range hits {
-		var ok bool
-		if cached[i], ok = s.clauses.get(h.id, h.version); !ok {
-			missing = append(missing, h.id)
-		}
-	}
-	if len(missing) > 0 {
-		read, err := s.readClauses(ctx, missing)
+		rows, err := br.Query()
 		if err != nil {
 			return nil, err
 		}
-		for i, h := range hits {
-			if cached[i].c.Clause.ID == "" {
-				cached[i] = read[h.id] // zero when deleted since the search
+		hits, err := collectFound(rows)
+		if err != nil {
+			return nil, err
+		}
+		return hits, br.Close()
+	}()
+	if err != nil {
+		return nil, err
+	}
+	cached, complete := s.lookup(hits)
+	if !complete {
+		// Clauses new to the cache are read in the search's own snapshot:
+		// read by a second statement, a document replaced in between came
+		// back half old, half new (storetest ReplaceIsAtomic). So the
+		// search runs again with them in one read-only transaction; in
+		// steady state every clause is cached and this path is not taken.
+		err := s.transact(ctx, readOnly, func(tx pgx.Tx) error {
+			if settings != "" {
+				if _, err := tx.Exec(ctx, settings); err != nil {
+					return err
+				}
 			}
+			rows, err := tx.Query(ctx, query, args...)
+			if err != nil {
+				return err
+			}
+			if hits, err = collectFound(rows); err != nil {
+				return err
+			}
+			var missing []string
+			cached, _ = s.lookup(hits)
+			for i, h := range hits {
+				if cached[i].c.Clause.ID == "" {
+					missing = append(missing, h.id)
+				}
+			}
+			read, err := s.readClauses(ctx, tx, missing)
+			if err != nil {
+				return err
+			}
+			for i, h := range hits {
+				if cached[i].c.Clause.ID == "" {
+					cached[i] = read[h.id]
+				}
+			}
+			return nil
+		})
+		if err != nil {
+			return nil, err
 		}
 	}
 	qv := queryVector(vec)
@@ -194,13 +209,46 @@ func (s *Store) search(ctx context.Context, vec []float32, settings, query strin
 	return out, nil
 }
 
+// found is a clause a search query named, at the version it saw.
+type found struct {
+	id      string
+	version clauseVersion
+}
+
+func collectFound(rows pgx.Rows) ([]found, error) {
+	var (
+		hits []found
+		f    found
+	)
+	_, err := pgx.ForEachRow(rows, []any{&f.id, &f.version.clause, &f.version.document}, func() error {
+		hits = append(hits, f)
+		return nil
+	})
+	return hits, err
+}
+
+// lookup returns the cached clauses of hits at their versions (zero where
+// not cached) and whether every one was.
+func (s *Store) lookup(hits []found) ([]cachedClause, bool) {
+	cached := make([]cachedClause, len(hits))
+	complete := true
+	for i, h := range hits {
+		var ok bool
+		if cached[i], ok = s.clauses.get(h.id, h.version); !ok {
+			complete = false
+		}
+	}
+	return cached, complete
+}
+
 const clauseColumns = `c.id, c.label, c.path, c.title, c.text, c.agencies, c.lead_agencies, c.terms,
 	c.context_terms, c.role, c.validity, c.applicability, d.id AS doc_id, d.title AS doc_title, d.number, d.issuer, d.date, d.region, d.kind,
 	c.embedding, ` + versionColumns
 
-// readClauses reads the candidate columns and embeddings of ids and caches them.
-func (s *Store) readClauses(ctx context.Context, ids []string) (map[string]cachedClause, error) {
-	rows, err := s.pool.Query(ctx, `SELECT `+clauseColumns+`
+// readClauses reads the candidate columns and embeddings of ids, in tx's
+// snapshot, and caches them.
+func (s *Store) readClauses(ctx context.Context, tx pgx.Tx, ids []string) (map[string]cachedClause, error) {
+	rows, err := tx.Query(ctx, `SELECT `+clauseColumns+`
 		FROM clauses c JOIN documents d ON d.id = c.document_id WHERE c.id = ANY($1)`, ids)
 	if err != nil {
 		return nil, fmt.Errorf("read clauses: %w", err)
