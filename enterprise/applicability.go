@@ -5,6 +5,7 @@
 package enterprise
 
 import (
+	"regexp"
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
@@ -24,6 +25,7 @@ const (
 	kindIndustry      = "industry"
 	kindCondition     = "condition"
 	kindNone          = "none"
+	kindAffected      = "affected"
 )
 
 // entry is one line of the subjects lexicon.
@@ -79,7 +81,7 @@ func parseLexicon(text string) (*lexicon, error) {
 					return nil, fmt.Errorf("subjects line %d: unknown size %q", n+1, s)
 				}
 			}
-		case kindQualification, kindCondition, kindNone:
+		case kindQualification, kindCondition, kindNone, kindAffected:
 		case kindIndustry:
 			if !slices.Contains(Industries, e.value) {
 				return nil, fmt.Errorf("subjects line %d: %q is not a 门类", n+1, e.value)
@@ -103,8 +105,8 @@ func parseLexicon(text string) (*lexicon, error) {
 }
 
 // readerVersion changes whenever Read's rules change (2: 服务 alone is
-// no offer; 3: nor 提供服务).
-const readerVersion = 3
+// no offer; 3: nor 提供服务; 4: 受疫情影响 as a subject; 5: industry limits).
+const readerVersion = 5
 
 // LexiconVersion identifies the shipped subjects lexicon and Read's rules:
 // ingestion reads documents again when it changes (retrieval.ContentHash),
@@ -127,9 +129,10 @@ func Qualifications() []string {
 
 // mention is one phrase found in a text.
 type mention struct {
-	e     *entry
-	at    int // byte offset
-	basis string
+	e      *entry
+	at     int // byte offset
+	phrase string
+	basis  string
 }
 
 // find returns the lexicon's phrases in text, longest first where they
@@ -155,7 +158,7 @@ func (l *lexicon) find(text string) []mention {
 			for j := i; j < i+len(p); j++ {
 				taken[j] = true
 			}
-			out = append(out, mention{e: e, at: i, basis: around(text, i, len(p))})
+			out = append(out, mention{e: e, at: i, phrase: p, basis: around(text, i, len(p))})
 		}
 	}
 	slices.SortFunc(out, func(a, b mention) int { return a.at - b.at })
@@ -220,8 +223,16 @@ func Read(c policy.Clause, d policy.Meta) *policy.Applicability {
 		heading = c.Path[len(c.Path)-1] + " " + heading
 	}
 	a := &policy.Applicability{}
-	for _, m := range l.find(heading + "。" + c.Text) {
+	mentions := l.find(heading + "。" + c.Text)
+	for _, m := range mentions {
 		add(a, m)
+	}
+	var affected *mention
+	for _, m := range mentions {
+		if m.e.kind == kindAffected {
+			affected = &m
+			break
+		}
 	}
 	if len(a.Subjects) == 0 {
 		for _, m := range l.find(d.Title) {
@@ -230,6 +241,11 @@ func Read(c policy.Clause, d policy.Meta) *policy.Applicability {
 				a.FromTitle = true
 			}
 		}
+	}
+	if len(a.Subjects) == 0 && affected != nil {
+		// 对受疫情影响的企业…: every enterprise so affected, whatever its size;
+		// the condition stays to be confirmed.
+		a.Subjects = append(a.Subjects, policy.Subject{Name: affected.e.name, Sizes: Sizes, Basis: affected.basis})
 	}
 	for _, m := range l.find(heading) {
 		if m.e.kind == kindQualification {
@@ -240,6 +256,10 @@ func Read(c policy.Clause, d policy.Meta) *policy.Applicability {
 	}
 	if len(a.Subjects) == 0 && a.Required == nil {
 		return nil
+	}
+	if inds, basis := l.industryLimit(heading + "。" + c.Text); len(inds) > 0 {
+		a.Industries, a.IndustryBasis = inds, basis
+		a.Conditions = slices.DeleteFunc(a.Conditions, func(c policy.Condition) bool { return c.Industries != nil })
 	}
 	if (d.Kind == policy.KindLaw || d.Kind == policy.KindRegulation) && !offers(heading+c.Text) {
 		return nil
@@ -287,9 +307,75 @@ func add(a *policy.Applicability, m mention) {
 			}
 		}
 		a.Conditions = append(a.Conditions, policy.Condition{Text: "主要面向所列行业", Basis: m.basis, Industries: []string{m.e.value}})
-	case kindCondition:
+	case kindCondition, kindAffected:
 		if !slices.ContainsFunc(a.Conditions, func(c policy.Condition) bool { return c.Text == m.e.value }) {
 			a.Conditions = append(a.Conditions, policy.Condition{Text: m.e.value, Basis: m.basis})
 		}
 	}
+}
+
+// industrySubject: what an enumeration of industries must be followed by to
+// be the clause's subject (…等行业中小微企业, …行业企业, …企业).
+var industrySubject = regexp.MustCompile(`^(等)?(行业|领域)?(的)?(中小微企业|小微企业|中小企业|企业|商户|经营主体|市场主体)`)
+
+// onlySubject: the clause names no size or qualification outside
+// [from, to), the industries' subject phrase; a clause that also names
+// 小微企业 elsewhere (…支持建筑业企业参与城市更新…) is not limited to them.
+func onlySubject(ms []mention, from, to int) bool {
+	for _, m := range ms {
+		if (m.e.kind == kindSize || m.e.kind == kindQualification) && (m.at < from || m.at >= to) {
+			return false
+		}
+	}
+	return true
+}
+
+// subjectPosition: text before an enumeration puts it where a clause says
+// whom it is for — right after 对, 支持, 扶持 or 帮助, with 受疫情影响（较大）的
+// between at most (对住宿餐饮等行业中小微企业…).
+func subjectPosition(before string) bool {
+	for _, q := range []string{"受疫情影响较大的", "受疫情影响的", "受疫情冲击较大的"} {
+		before = strings.TrimSuffix(before, q)
+	}
+	for _, w := range []string{"对", "支持", "扶持", "帮助"} {
+		if strings.HasSuffix(before, w) {
+			return true
+		}
+	}
+	return false
+}
+
+// industryLimit finds an enumeration made of industries only, in subject
+// position, directly naming the enterprises a clause is for, and returns
+// the 门类 it stands for with its phrase.
+func (l *lexicon) industryLimit(text string) ([]string, string) {
+	ms := l.find(text)
+	for i := 0; i < len(ms); i++ {
+		if ms[i].e.kind != kindIndustry {
+			continue
+		}
+		start := ms[i].at
+		if !subjectPosition(text[:start]) {
+			continue // 增加制造业中小微企业贷款, 向文旅企业倾斜: not whom the clause is for
+		}
+		var inds []string
+		end := start
+		j := i
+		for ; j < len(ms) && ms[j].e.kind == kindIndustry && ms[j].at == end; j++ {
+			if !slices.Contains(inds, ms[j].e.value) {
+				inds = append(inds, ms[j].e.value)
+			}
+			end = ms[j].at + len(ms[j].phrase)
+			if r, size := utf8.DecodeRuneInString(text[end:]); strings.ContainsRune("、和及与", r) {
+				end += size
+			}
+		}
+		// end is past the last industry (and a separator after it, if any).
+		last := ms[j-1].at + len(ms[j-1].phrase)
+		if loc := industrySubject.FindStringIndex(text[last:]); loc != nil && onlySubject(ms, start, last+loc[1]) {
+			return inds, around(text, start, last-start)
+		}
+		i = j - 1
+	}
+	return nil, ""
 }

@@ -77,6 +77,7 @@ func TestReadRules(t *testing.T) {
 		{"LongestPhraseWins", policy.Clause{Text: "小型微利企业减按25%计入应纳税所得额。"}, []string{"小型微利企业"}, "", nil},
 		{"HeadingQualificationRequired", policy.Clause{Title: "支持专精特新企业发展", Text: "对认定的中小企业给予奖励。"}, []string{"专精特新中小企业", "中小企业"}, "专精特新中小企业", nil},
 		{"IndustryIsACondition", policy.Clause{Text: "对受疫情影响较大的批发零售、住宿餐饮、物流运输等行业中小企业给予贷款延期。"}, []string{"中小企业"}, "", []string{"受疫情影响（以文件所列情形为准）", "主要面向所列行业"}},
+		{"IndustryBesideOtherSubjects", policy.Clause{Text: "加强制造业、小微企业、民营企业等重点领域信贷支持。"}, []string{"小微企业", "民营企业"}, "", []string{"主要面向所列行业"}},
 		{"IndustryInPassingIgnored", policy.Clause{Text: "推动先进制造业和现代服务业深度融合，支持中小企业发展。"}, []string{"中小企业"}, "", nil},
 		{"NobodyNamed", policy.Clause{Text: "本办法自印发之日起施行。"}, nil, "", nil},
 		{"PreambleNeverMatched", policy.Clause{Text: "为支持小微企业发展，制定本措施。", Role: policy.RolePreamble}, nil, "", nil},
@@ -365,5 +366,32 @@ func TestReadLawArticles(t *testing.T) {
 	relief := policy.Clause{Label: "第二十四条", Text: "小规模纳税人和个体工商户的起征点，可以减征或者免征增值税。"}
 	if a := Read(relief, law); a == nil || a.Subjects[0].Name != "个体工商户" {
 		t.Errorf("a relief read as %+v", a)
+	}
+}
+
+// TestIndustryLimit: a clause whose subject is an industry's enterprises is
+// for them only: others are left out, an enterprise that has not said its
+// industry waits on it.
+func TestIndustryLimit(t *testing.T) {
+	meta := policy.Meta{ID: "d", Title: "关于支持企业纾困的通知", Region: "天津市"}
+	c := policy.Clause{ID: "d#1", Text: "对住宿餐饮等行业中小微企业，给予三个月房租减免。"}
+	c.Applicability = Read(c, meta)
+	if a := c.Applicability; a == nil || !slices.Equal(a.Industries, []string{"住宿和餐饮业"}) || len(a.Conditions) != 0 {
+		t.Fatalf("read %+v", a)
+	}
+	cands := []Candidate{{Document: meta, Clause: c}}
+	for _, tt := range []struct {
+		industry string
+		want     int
+		outcome  string
+	}{{"餐饮业", 1, Eligible}, {"软件和信息技术服务业", 0, ""}, {"", 1, NeedMoreInfo}} {
+		u, err := Understand(Profile{Region: "天津市", Size: SizeSmall, Industry: tt.industry}, now)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ms, n := MatchAll(u, cands, 0)
+		if n != tt.want || n > 0 && (ms[0].Outcome != tt.outcome || tt.outcome == NeedMoreInfo && !slices.Contains(ms[0].Missing, "industry")) {
+			t.Errorf("industry %q: %d %+v, want %d %s", tt.industry, n, ms, tt.want, tt.outcome)
+		}
 	}
 }

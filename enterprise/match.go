@@ -246,6 +246,22 @@ func (mt *matcher) match(c Candidate, explain bool) (Match, bool) {
 			return Match{}, false
 		}
 	}
+	if len(a.Industries) > 0 {
+		switch {
+		case u.Sector == "":
+			missing["industry"] = true
+			if explain {
+				check("所属行业是否为" + strings.Join(a.Industries, "、") + "（「" + a.IndustryBasis + "」）")
+			}
+		case slices.Contains(a.Industries, u.Sector):
+			if explain {
+				why("行业：贵企业属" + u.Sector + "（「" + a.IndustryBasis + "」）")
+			}
+			score += industryScore
+		default:
+			return Match{}, false
+		}
+	}
 	for _, cond := range a.Conditions {
 		if cond.Industries != nil {
 			if u.Sector != "" && slices.Contains(cond.Industries, u.Sector) {

@@ -2,10 +2,10 @@ package policy
 
 // Applicability is who a clause is for, read at ingest from its text and its
 // document's title (enterprise.Read): the subjects it names and the
-// conditions a profile cannot show. Industries are conditions, never limits:
-// measures name them beside other subjects (加强制造业、小微企业、民营企业等
-// 重点领域信贷支持) or in passing (保障企业物流运输通畅), so an enterprise of
-// another industry is asked to confirm, not left out. A clause without
+// conditions a profile cannot show. Industries limit a clause only where it
+// says its subject is those industries' enterprises; named beside other
+// subjects (加强制造业、小微企业、民营企业等重点领域信贷支持) or in passing
+// (保障企业物流运输通畅) they are conditions to confirm. A clause without
 // one names no enterprise it is for and is never matched to a profile.
 type Applicability struct {
 	// Subjects are alternatives: an enterprise that is any one of them is
@@ -14,6 +14,14 @@ type Applicability struct {
 	Subjects []Subject `json:"subjects"`
 	// Required, when set, must hold besides any of Subjects.
 	Required *Subject `json:"required,omitempty"`
+	// Industries, when set, limits the clause to enterprises of one of
+	// these 门类: the clause names its subject as those industries'
+	// enterprises, the enumeration holding nothing else
+	// (对住宿餐饮、文化旅游等行业企业…). Industries named beside other
+	// subjects or in passing are Conditions instead.
+	Industries []string `json:"industries,omitempty"`
+	// IndustryBasis is the phrase Industries were read from.
+	IndustryBasis string `json:"industry_basis,omitempty"`
 	// Conditions are what the enterprise must confirm itself, each with the
 	// phrase it was read from.
 	Conditions []Condition `json:"conditions,omitempty"`
