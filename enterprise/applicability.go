@@ -5,10 +5,10 @@
 package enterprise
 
 import (
-	"regexp"
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
+	"regexp"
 	"slices"
 	"strings"
 	"sync"
