@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"slices"
 	"strings"
 	"time"
 
@@ -108,9 +107,13 @@ func (h *Handler) PushNew(ctx context.Context, docIDs []string) (PushReport, err
 	if err != nil {
 		return rep, fmt.Errorf("push: %w", err)
 	}
+	fresh := make(map[string]bool, len(docIDs))
+	for _, id := range docIDs {
+		fresh[id] = true
+	}
 	var cands []enterprise.Candidate
 	for _, c := range all {
-		if slices.Contains(docIDs, c.Document.ID) {
+		if fresh[c.Document.ID] {
 			cands = append(cands, c)
 		}
 	}

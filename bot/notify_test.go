@@ -264,43 +264,10 @@ func TestPushAtScale(t *testing.T) {
 	api := newPushAPI(t)
 	st := state.NewMemory()
 	profiles, _ := enterprise.NewFileProfiles("")
-	seed := newSeedMatcher(t)
-	m := &seedMatcher{}
-	var ids []string
-	for d := range 50 {
-		id := fmt.Sprintf("doc-%02d", d)
-		ids = append(ids, id)
-		for _, c := range seed.cands {
-			c.Document.ID = id
-			c.Clause.ID = id + c.Clause.ID
-			m.cands = append(m.cands, c)
-		}
-	}
-	eligible := 0
-	for i := range 10_000 {
-		p := enterprise.Profile{Region: "天津市滨海新区", Size: "small", Qualifications: []string{}}
-		if i%3 == 2 {
-			p.Region = "北京市" // Tianjin's measures are not for it
-		} else {
-			eligible++
-		}
-		subscribe(t, profiles, fmt.Sprintf("o-%05d", i), p)
-	}
+	m, ids, eligible := scaleCorpus(t, profiles)
 	now := time.Date(2026, 12, 4, 10, 0, 0, 0, chinaTime)
 	replicas := []*Handler{pushBot(t, st, profiles, m, &now), pushBot(t, st, profiles, m, &now)}
-	start := time.Now()
-	var wg sync.WaitGroup
-	reps := make([]PushReport, 2)
-	for i, h := range replicas {
-		wg.Go(func() {
-			var err error
-			if reps[i], err = h.PushNew(context.Background(), ids); err != nil {
-				t.Error(err)
-			}
-		})
-	}
-	wg.Wait()
-	elapsed := time.Since(start)
+	reps, elapsed := pushTogether(t, replicas, ids)
 	if sent := reps[0].Sent + reps[1].Sent; sent != eligible {
 		t.Errorf("two replicas sent %d pushes, want %d (one per eligible enterprise): %v / %v", sent, eligible, reps[0], reps[1])
 	}
@@ -340,4 +307,51 @@ func TestPushTemplateTokenRefresh(t *testing.T) {
 	if api.tokens != 2 || len(api.tpl["o-1"]) != 1 {
 		t.Errorf("%d tokens fetched, %d template messages; want 2 and 1", api.tokens, len(api.tpl["o-1"]))
 	}
+}
+
+// scaleCorpus is the push benchmark's input: the seed's clauses as 50 new
+// Tianjin documents, and 10,000 subscribed profiles of which two thirds are
+// in Tianjin; it returns the matcher, the documents and how many profiles
+// they apply to.
+func scaleCorpus(t *testing.T, profiles enterprise.Profiles) (*seedMatcher, []string, int) {
+	seed := newSeedMatcher(t)
+	m := &seedMatcher{}
+	var ids []string
+	for d := range 50 {
+		id := fmt.Sprintf("doc-%02d", d)
+		ids = append(ids, id)
+		for _, c := range seed.cands {
+			c.Document.ID = id
+			c.Clause.ID = id + c.Clause.ID
+			m.cands = append(m.cands, c)
+		}
+	}
+	eligible := 0
+	for i := range 10_000 {
+		p := enterprise.Profile{Region: "天津市滨海新区", Size: "small", Qualifications: []string{}}
+		if i%3 == 2 {
+			p.Region = "北京市" // Tianjin's measures are not for it
+		} else {
+			eligible++
+		}
+		subscribe(t, profiles, fmt.Sprintf("o-%05d", i), p)
+	}
+	return m, ids, eligible
+}
+
+// pushTogether runs PushNew on every replica at once and times it.
+func pushTogether(t *testing.T, replicas []*Handler, ids []string) ([]PushReport, time.Duration) {
+	start := time.Now()
+	var wg sync.WaitGroup
+	reps := make([]PushReport, len(replicas))
+	for i, h := range replicas {
+		wg.Go(func() {
+			var err error
+			if reps[i], err = h.PushNew(context.Background(), ids); err != nil {
+				t.Error(err)
+			}
+		})
+	}
+	wg.Wait()
+	return reps, time.Since(start)
 }

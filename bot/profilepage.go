@@ -128,12 +128,14 @@ func (h *Handler) ServeProfilePage(w http.ResponseWriter, r *http.Request) {
 			http.Error(w, "表单有误。", http.StatusBadRequest)
 			return
 		}
-		np, msg := formProfile(r)
+		np, err := enterprise.FromForm(r.PostForm, true) // the form asks: none ticked is none
 		data.P = np
-		if msg == "" {
-			if _, err := enterprise.Understand(np, h.cfg.Now()); err != nil {
-				msg = "有一项填写有误：" + err.Error()
-			}
+		msg := ""
+		if err == nil {
+			_, err = enterprise.Understand(np, h.cfg.Now())
+		}
+		if err != nil {
+			msg = "有一项填写有误：" + err.Error()
 		}
 		if msg == "" {
 			if err := h.cfg.Profiles.SaveProfile(ctx, ProfileKey(openid), np); err != nil {
@@ -159,31 +161,4 @@ func (h *Handler) ServeProfilePage(w http.ResponseWriter, r *http.Request) {
 	if err := profilePage.Execute(w, data); err != nil {
 		h.log.Error("profile page: render", "err", err)
 	}
-}
-
-// formProfile reads the form; a number that is not one is reported.
-func formProfile(r *http.Request) (enterprise.Profile, string) {
-	p := enterprise.Profile{
-		Region:         strings.TrimSpace(r.PostForm.Get("region")),
-		Industry:       strings.TrimSpace(r.PostForm.Get("industry")),
-		Size:           r.PostForm.Get("size"),
-		Qualifications: append([]string{}, r.PostForm["qual"]...), // the form asks: none ticked is none
-	}
-	for _, f := range []struct {
-		name string
-		set  func(float64)
-	}{
-		{"employees", func(v float64) { p.Employees = int(v) }},
-		{"revenue_wan", func(v float64) { p.RevenueWan = v }},
-		{"founded_year", func(v float64) { p.FoundedYear = int(v) }},
-	} {
-		if s := strings.TrimSpace(r.PostForm.Get(f.name)); s != "" {
-			v, err := strconv.ParseFloat(s, 64)
-			if err != nil {
-				return p, "请填写数字：" + s
-			}
-			f.set(v)
-		}
-	}
-	return p, ""
 }

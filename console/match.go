@@ -1,14 +1,12 @@
 package console
 
 import (
-	"net/url"
 	"unicode/utf8"
 
 	"errors"
 	"fmt"
 	"net/http"
 	"policybot/state"
-	"strconv"
 	"strings"
 	"time"
 
@@ -61,8 +59,8 @@ func (c *Console) match(w http.ResponseWriter, r *http.Request) error {
 		return userError(http.StatusBadRequest, fmt.Sprintf("来电标识最多 %d 个字。", maxCallerRunes))
 	}
 	var err error
-	if v.Profile, err = formProfile(q); err != nil {
-		return err
+	if v.Profile, err = enterprise.FromForm(q, q.Get("quals_known") != ""); err != nil {
+		return userError(http.StatusBadRequest, "企业信息有误："+err.Error())
 	}
 	if r.Method == http.MethodGet && q.Get("go") == "" {
 		if v.Caller != "" && c.cfg.Profiles != nil {
@@ -111,40 +109,3 @@ const maxCallerRunes = 40
 
 // callerKey is where the console keeps a caller's profile.
 func callerKey(caller string) string { return "console:" + caller }
-
-// formProfile reads a profile from the form's fields.
-func formProfile(q url.Values) (enterprise.Profile, error) {
-	p := enterprise.Profile{
-		Region:   strings.TrimSpace(q.Get("region")),
-		Size:     q.Get("size"),
-		Industry: strings.TrimSpace(q.Get("industry")),
-	}
-	num := func(name string) (float64, error) {
-		s := strings.TrimSpace(q.Get(name))
-		if s == "" {
-			return 0, nil
-		}
-		n, err := strconv.ParseFloat(s, 64)
-		if err != nil {
-			return 0, userError(http.StatusBadRequest, fmt.Sprintf("%s 应为数字：%q", name, s))
-		}
-		return n, nil
-	}
-	emp, err := num("employees")
-	if err != nil {
-		return p, err
-	}
-	rev, err := num("revenue_wan")
-	if err != nil {
-		return p, err
-	}
-	year, err := num("founded_year")
-	if err != nil {
-		return p, err
-	}
-	p.Employees, p.RevenueWan, p.FoundedYear = int(emp), rev, int(year)
-	if q.Get("quals_known") != "" {
-		p.Qualifications = append([]string{}, q["qual"]...)
-	}
-	return p, nil
-}

@@ -2,6 +2,7 @@ package enterprise
 
 import (
 	"errors"
+	"net/url"
 	"os"
 	"slices"
 	"strings"
@@ -393,5 +394,20 @@ func TestIndustryLimit(t *testing.T) {
 		if n != tt.want || n > 0 && (ms[0].Outcome != tt.outcome || tt.outcome == NeedMoreInfo && !slices.Contains(ms[0].Missing, "industry")) {
 			t.Errorf("industry %q: %d %+v, want %d %s", tt.industry, n, ms, tt.want, tt.outcome)
 		}
+	}
+}
+
+func TestFromForm(t *testing.T) {
+	v := url.Values{"region": {" 天津市 "}, "employees": {"8"}, "revenue_wan": {"60.5"}}
+	if p, err := FromForm(v, false); err != nil || p.Region != "天津市" || p.Employees != 8 || p.RevenueWan != 60.5 || p.Qualifications != nil {
+		t.Errorf("not asked: %+v, %v; want qualifications not known", p, err)
+	}
+	if p, _ := FromForm(v, true); p.Qualifications == nil || len(p.Qualifications) != 0 {
+		t.Errorf("asked, none ticked: %+v; want none", p.Qualifications)
+	}
+	v.Set("founded_year", "去年")
+	var fe *FieldError
+	if _, err := FromForm(v, true); !errors.As(err, &fe) || fe.Field != "founded_year" {
+		t.Errorf("bad year: %v", err)
 	}
 }
