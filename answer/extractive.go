@@ -306,6 +306,10 @@ var (
 	// Questions asking who handles something, and the units that name a body.
 	reAsksBody = regexp.MustCompile(`找谁|哪个部门|哪些部门|什么部门|哪个单位|哪里办|去哪|向谁|谁负责|由谁`)
 	reBody     = regexp.MustCompile(`负责|部门|机关|单位|局|委|中心|办公室`)
+	// Questions asking how far something of the asker's has got (快递到哪里了,
+	// 申请到哪一步了), which a clause answers only by naming where to look.
+	reAsksStatus = regexp.MustCompile(`到哪(里|儿|一步)?了|办到哪`)
+	reStatus     = regexp.MustCompile(`查询|平台|网站|网址|热线|电话|窗口|http|www`)
 	// Questions asking for a list.
 	reAsksList = regexp.MustCompile(`(哪些|什么|哪几[项条个])(措施|政策|支持|优惠|补贴|扶持|办法|举措|帮扶)|还有哪些|有哪些`)
 )
@@ -345,12 +349,29 @@ const headingShare = 0.5
 // it asks for nothing in particular.
 func askedFor(q string) *regexp.Regexp {
 	switch {
+	case reAsksStatus.MatchString(q):
+		return reStatus
 	case reAsksQuantity.MatchString(q):
 		return reQuantity
 	case reAsksBody.MatchString(q):
 		return reBody
 	}
 	return nil
+}
+
+// unmet reports whether q asks for a kind of fact (askedFor) that none of
+// the hits' clauses states.
+func unmet(q string, hits []retrieval.Hit) bool {
+	want := askedFor(q)
+	if want == nil {
+		return false
+	}
+	for _, h := range hits {
+		if want.MatchString(h.Clause.Text) {
+			return false
+		}
+	}
+	return true
 }
 
 // leadsIn reports whether a unit introduces what follows (…下列条件：).

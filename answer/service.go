@@ -244,18 +244,26 @@ func (t *turn) answer(ctx context.Context, query, topic string) (Answer, error) 
 	}
 	*t.sess = session{Question: query, Topic: topic, Region: t.region, Hits: hits}
 
-	if !hasContent(query) || len(hits) == 0 || best < s.cfg.MinScore || coverage < s.cfg.MinCoverage {
+	hedged := best < s.cfg.LowScore || coverage < s.cfg.HedgeCoverage
+	var cands []retrieval.Hit
+	if len(hits) > 0 {
+		cands = candidates(hits, t.question, t.region, s.cfg.Related, maxCandidates)
+	}
+	// Partial evidence that does not state the kind of fact asked for
+	// answers nothing (多少 of a clause with no number); nor does any
+	// clause tell the asker how far their own parcel or application has
+	// got unless it says where to look (快递到哪里了 of 快递暂行条例).
+	if !hasContent(query) || len(hits) == 0 || best < s.cfg.MinScore || coverage < s.cfg.MinCoverage ||
+		coverage < s.cfg.HedgeCoverage && unmet(query, cands) || reAsksStatus.MatchString(query) && unmet(query, cands) {
 		s.record(ctx, t.question, t.region, best, bestDoc, true)
 		t.sess.Hits = nil
 		return Answer{Answered: false, Answer: refusal}, nil
 	}
-	hedged := best < s.cfg.LowScore || coverage < s.cfg.HedgeCoverage
 	recorded := hedged
 	if recorded {
 		s.record(ctx, t.question, t.region, best, bestDoc, false)
 	}
 
-	cands := candidates(hits, t.question, t.region, s.cfg.Related, maxCandidates)
 	cands, notice := t.preferCurrent(ctx, query, cands, hits)
 	cited, body, extractive := t.generate(ctx, query, cands)
 	t.sess.markShown(cited)

@@ -30,7 +30,7 @@ var glueRunes = map[rune]bool{
 // and is removed on top of Filler when splitting a question into concepts.
 var conceptFiller = []string{"方面", "相关", "有关", "关于", "对于", "情况", "具体", "一下", "目前", "现在", "规定",
 	// Colloquial asking, which names no subject either (能不能…直接续上).
-	"能不能", "可不可以", "行不行", "是不是", "不过来", "直接"}
+	"能不能", "可不可以", "行不行", "是不是", "不过来", "直接", "打算", "想要", "能去"}
 
 // Concepts splits a question into its concepts, in order, distinct: filler
 // removed, then dictionary words by longest match, the rest split at glue

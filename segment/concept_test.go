@@ -6,7 +6,7 @@ import (
 )
 
 func TestConcepts(t *testing.T) {
-	l, err := NewLexicon("无还本续贷\n融资担保公司\n国有企业\n", "续贷 转贷 展期\n社保 社会保险费\n")
+	l, err := NewLexicon("无还本续贷\n融资担保公司\n国有企业\n国有\n中国\n北交所\n", "续贷 转贷 展期\n社保 社会保险费\n")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -20,6 +20,8 @@ func TestConcepts(t *testing.T) {
 		{"repeats once", "续贷和续贷", []string{"续贷"}},
 		{"lone character inside a run dropped", "对税有", nil},
 		{"ascii kept", "apec展会", []string{"apec", "展会"}},
+		{"a measure word goes with its 多少", "中国有多少个省", []string{"中国", "省"}},
+		{"colloquial intent is no concept", "公司打算上市，能去北交所吗？", []string{"公司", "上市", "北交所"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
