@@ -50,6 +50,9 @@ type Embeddings struct {
 	Dimensions int      `yaml:"dimensions"`
 	APIKey     string   `yaml:"api_key"`
 	Timeout    Duration `yaml:"timeout"`
+	// ModelFile is the corpus embedder's model (policybot train-embedder);
+	// empty: the model built into the binary.
+	ModelFile string `yaml:"model_file"`
 }
 
 // LLM configures an OpenAI-compatible chat model.
@@ -246,13 +249,17 @@ var Fields = []Field{
 		func() (func(*Config) string, func(*Config, string) error) {
 			return str(func(c *Config) *string { return &c.LogFormat })
 		}),
-	field("embedder", "POLICYBOT_EMBEDDER", false, "`local` (offline, default) or `openai` (any OpenAI-compatible endpoint)",
+	field("embedder", "POLICYBOT_EMBEDDER", false, "`local` (offline, default), `corpus` (offline, learned from a corpus: see train-embedder) or `openai` (any OpenAI-compatible endpoint)",
 		func() (func(*Config) string, func(*Config, string) error) {
 			return str(func(c *Config) *string { return &c.Embedder })
 		}),
 	field("embeddings.base_url", "POLICYBOT_EMBEDDINGS_BASE_URL", false, "embeddings endpoint base URL, e.g. https://host/v1",
 		func() (func(*Config) string, func(*Config, string) error) {
 			return str(func(c *Config) *string { return &c.Embeddings.BaseURL })
+		}),
+	field("embeddings.model_file", "POLICYBOT_EMBEDDINGS_MODEL_FILE", false, "corpus embedder's model file (policybot train-embedder); empty: the built-in model",
+		func() (func(*Config) string, func(*Config, string) error) {
+			return str(func(c *Config) *string { return &c.Embeddings.ModelFile })
 		}),
 	field("embeddings.model", "POLICYBOT_EMBEDDINGS_MODEL", false, "embeddings model name",
 		func() (func(*Config) string, func(*Config, string) error) {
@@ -440,6 +447,10 @@ func (c Config) Validate() error {
 		if c.Embeddings.Dimensions < 0 || c.Embeddings.Dimensions > 4096 {
 			return bad("embeddings.dimensions", "want 0..4096, got %d", c.Embeddings.Dimensions)
 		}
+	case "corpus":
+		if c.Embeddings.Dimensions != 0 {
+			return bad("embeddings.dimensions", "the corpus embedder takes its dimensions from its model: leave it 0, got %d", c.Embeddings.Dimensions)
+		}
 	case "openai":
 		if c.Embeddings.BaseURL == "" {
 			return bad("embeddings.base_url", "required when embedder is openai")
@@ -451,7 +462,7 @@ func (c Config) Validate() error {
 			return bad("embeddings.dimensions", "want 1..2000 (pgvector's HNSW limit), got %d", c.Embeddings.Dimensions)
 		}
 	default:
-		return bad("embedder", "want local or openai, got %q", c.Embedder)
+		return bad("embedder", "want local, corpus or openai, got %q", c.Embedder)
 	}
 	switch c.Generator {
 	case "extractive":

@@ -100,19 +100,40 @@ type source struct {
 // IngestPaths ingests files and folders (recursively; files with one of
 // Extensions). Absolute paths become the documents' Source.
 func (in *Ingester) IngestPaths(ctx context.Context, paths ...string) (Report, error) {
-	var srcs []source
-	var roots []string
+	files, roots, err := documentFiles(paths)
+	if err != nil {
+		return Report{}, fmt.Errorf("ingest: %w", err)
+	}
+	srcs := make([]source, len(files))
+	for i, f := range files {
+		srcs[i] = fileSource(f)
+	}
+	return in.ingest(ctx, srcs, func(src string) bool {
+		return slices.ContainsFunc(roots, func(r string) bool { return strings.HasPrefix(src, r) })
+	})
+}
+
+// DocumentFiles lists, as absolute paths, the files IngestPaths would read
+// from paths: files named, and in folders (recursively) the files with one
+// of Extensions that are not dot-files or folder notes.
+func DocumentFiles(paths ...string) ([]string, error) {
+	files, _, err := documentFiles(paths)
+	return files, err
+}
+
+// documentFiles is DocumentFiles and the folders walked, each with a trailing separator.
+func documentFiles(paths []string) (files, roots []string, err error) {
 	for _, p := range paths {
 		abs, err := filepath.Abs(p)
 		if err != nil {
-			return Report{}, fmt.Errorf("ingest %s: %w", p, err)
+			return nil, nil, fmt.Errorf("%s: %w", p, err)
 		}
 		st, err := os.Stat(abs)
 		if err != nil {
-			return Report{}, fmt.Errorf("ingest: %w", err)
+			return nil, nil, err
 		}
 		if !st.IsDir() {
-			srcs = append(srcs, fileSource(abs))
+			files = append(files, abs)
 			continue
 		}
 		roots = append(roots, abs+string(filepath.Separator))
@@ -127,17 +148,15 @@ func (in *Ingester) IngestPaths(ctx context.Context, paths ...string) (Report, e
 				return nil
 			}
 			if !d.IsDir() && hasExtension(p) {
-				srcs = append(srcs, fileSource(p))
+				files = append(files, p)
 			}
 			return nil
 		})
 		if err != nil {
-			return Report{}, fmt.Errorf("ingest %s: %w", p, err)
+			return nil, nil, fmt.Errorf("%s: %w", p, err)
 		}
 	}
-	return in.ingest(ctx, srcs, func(src string) bool {
-		return slices.ContainsFunc(roots, func(r string) bool { return strings.HasPrefix(src, r) })
-	})
+	return files, roots, nil
 }
 
 func fileSource(p string) source {

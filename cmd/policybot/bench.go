@@ -53,6 +53,7 @@ type benchFlags struct {
 	seed                 uint64
 	dims                 int
 	params               string
+	embedder, modelFile  string
 	seedMaterial         bool
 	adapted              bool
 }
@@ -67,6 +68,8 @@ func (e *env) benchFlags(name string) (*flag.FlagSet, *benchFlags) {
 	fs.IntVar(&f.clauses, "clauses", 10_000, "synthetic clauses")
 	fs.Uint64Var(&f.seed, "seed", 1, "generator seed")
 	fs.IntVar(&f.dims, "dims", 0, "local embedder dimensions (0: its default)")
+	fs.StringVar(&f.embedder, "embedder", "local", "local or corpus (the learned offline embedder)")
+	fs.StringVar(&f.modelFile, "model", "", "corpus embedder model file (default: the built-in model)")
 	fs.BoolVar(&f.seedMaterial, "seed-material", false, "recombine the seed document's phrases too (the dev set's own clauses)")
 	fs.BoolVar(&f.adapted, "adapted", false, "write each measure as a real clause with some sentences dropped, instead of recombined phrases")
 	fs.StringVar(&f.params, "params", "", "run-time parameters added to the database URL, e.g. synchronous_commit=off")
@@ -80,6 +83,20 @@ func firstNonEmpty(s ...string) string {
 		}
 	}
 	return ""
+}
+
+// newEmbedder is the embedder the flags name.
+func (f *benchFlags) newEmbedder() (embeddings.Embedder, error) {
+	switch f.embedder {
+	case "local":
+		return embeddings.NewLocal(f.dims), nil
+	case "corpus":
+		if f.modelFile != "" {
+			return embeddings.LoadCorpus(f.modelFile)
+		}
+		return embeddings.DefaultCorpus()
+	}
+	return nil, usageError("bench: --embedder %q: want local or corpus", f.embedder)
 }
 
 func (f *benchFlags) sharedDir() (string, error) {
@@ -160,7 +177,10 @@ func benchIngest(ctx context.Context, e *env, args []string) error {
 		return err
 	}
 	defer store.Close()
-	emb := embeddings.NewLocal(f.dims)
+	emb, err := f.newEmbedder()
+	if err != nil {
+		return err
+	}
 	shared, err := f.sharedDir()
 	if err != nil {
 		return err
@@ -210,7 +230,10 @@ func benchSearch(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return err
 	}
-	emb := embeddings.NewLocal(f.dims)
+	emb, err := f.newEmbedder()
+	if err != nil {
+		return err
+	}
 	vecs, err := emb.Embed(ctx, questions)
 	if err != nil {
 		return err
@@ -276,7 +299,10 @@ func benchMemory(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return err
 	}
-	emb := embeddings.NewLocal(f.dims)
+	emb, err := f.newEmbedder()
+	if err != nil {
+		return err
+	}
 	store := retrieval.NewMemoryStore()
 	before := bench.RSS()
 	start := time.Now()
@@ -322,7 +348,10 @@ func benchQuality(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return err
 	}
-	emb := embeddings.NewLocal(f.dims)
+	emb, err := f.newEmbedder()
+	if err != nil {
+		return err
+	}
 	var store retrieval.Store
 	if f.db != "" {
 		pg, err := openBenchDB(ctx, f, true)

@@ -78,6 +78,7 @@ func init() {
 		{"ingest", "ingest [--reembed] [--prune] [PATH...]", "parse documents and store their clauses (default: the configured corpus)", runIngest},
 		{"user", "user add NAME --role agent|admin | user list | user disable NAME", "manage console accounts (the password, asked for or read from stdin: " + console.PasswordRule + ")", runUser},
 		{"validity", "validity [--as-of YYYY-MM-DD] [--status S] [--summary] [--json]", "list the documents with their validity on a day (in force, expired, repealed …) and why", runValidity},
+		{"train-embedder", "train-embedder [--dims N] [--out FILE] PATH...", "learn the offline corpus embedder's model from documents (embedder: corpus)", runTrainEmbedder},
 		{"parse", "parse [--json] FILE", "print a policy document parsed into clauses", runParse},
 		{"config", "config check [--config FILE]", "validate the configuration and print the effective one, secrets masked", runConfig},
 		{"bench", "bench synth|ingest|search|memory|load|quality [FLAGS]", "benchmarks and the synthetic corpus (see BENCHMARKS.md)", runBench},

@@ -227,6 +227,11 @@ func newEmbedder(cfg config.Config) (embeddings.Embedder, error) {
 		})
 	case "local":
 		return embeddings.NewLocal(cfg.Embeddings.Dimensions), nil
+	case "corpus":
+		if cfg.Embeddings.ModelFile != "" {
+			return embeddings.LoadCorpus(cfg.Embeddings.ModelFile)
+		}
+		return embeddings.DefaultCorpus()
 	}
 	return nil, errors.New("unknown embedder " + cfg.Embedder)
 }
