@@ -17,6 +17,7 @@ import (
 
 	"policybot/policy"
 	"policybot/retrieval"
+	"policybot/staff"
 )
 
 // uploadTTL is how long a previewed upload waits for its commit.
@@ -296,7 +297,7 @@ func (c *Console) commit(w http.ResponseWriter, r *http.Request) error {
 		to += "&source=lost"
 	}
 	c.changed()
-	c.audit(r, AuditEntry{User: si.User.Name, Action: action, Target: p.docID, Detail: detail})
+	c.audit(r, staff.AuditEntry{User: si.User.Name, Action: action, Target: p.docID, Detail: detail})
 	http.Redirect(w, r, to, http.StatusSeeOther)
 	return nil
 }
@@ -314,7 +315,7 @@ func (c *Console) setStatus(status string) handlerFunc {
 			return fmt.Errorf("admin %s %s: %w", action, id, err)
 		}
 		c.changed()
-		c.audit(r, AuditEntry{User: si.User.Name, Action: action, Target: id})
+		c.audit(r, staff.AuditEntry{User: si.User.Name, Action: action, Target: id})
 		http.Redirect(w, r, "/admin/documents?done="+action+"&doc="+url.QueryEscape(id), http.StatusSeeOther)
 		return nil
 	}
@@ -335,7 +336,7 @@ func (c *Console) reingest(w http.ResponseWriter, r *http.Request) error {
 		return fmt.Errorf("admin reingest %s: %w", id, err)
 	}
 	c.changed()
-	c.audit(r, AuditEntry{User: si.User.Name, Action: "reingest", Target: id, Detail: summary})
+	c.audit(r, staff.AuditEntry{User: si.User.Name, Action: "reingest", Target: id, Detail: summary})
 	http.Redirect(w, r, "/admin/documents?done=reingest&doc="+url.QueryEscape(id), http.StatusSeeOther)
 	return nil
 }
@@ -344,7 +345,7 @@ func (c *Console) reingest(w http.ResponseWriter, r *http.Request) error {
 // store and the audit log are separate, so a failure here cannot undo the
 // change; it is logged at error level with everything the entry held, which
 // keeps the who and what in the service log.
-func (c *Console) audit(r *http.Request, e AuditEntry) {
+func (c *Console) audit(r *http.Request, e staff.AuditEntry) {
 	e.At = c.now().UTC()
 	if err := c.cfg.Audit.RecordAudit(r.Context(), e); err != nil {
 		c.log.Error("audit entry not recorded", "user", e.User, "action", e.Action, "target", e.Target, "detail", e.Detail, "err", err)

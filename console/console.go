@@ -1,8 +1,9 @@
 // Package console serves the web pages people use: the hotline console where
 // agents search the corpus and copy ready answers, and the admin pages where
 // admins upload, replace, retire and re-ingest documents and work through the
-// questions policybot could not answer. It owns sign-in (bcrypt passwords,
-// cookie sessions, CSRF tokens, lockout) and the audit log of admin changes.
+// questions policybot could not answer. It runs sign-in (bcrypt passwords,
+// cookie sessions, CSRF tokens, lockout) and records admin changes; the
+// accounts, sessions and audit log themselves are package staff's.
 package console
 
 import (
@@ -25,6 +26,7 @@ import (
 	"policybot/enterprise"
 	"policybot/policy"
 	"policybot/retrieval"
+	"policybot/staff"
 	"policybot/state"
 )
 
@@ -73,12 +75,12 @@ type Config struct {
 	Store      DocumentStore
 	Unanswered UnansweredLister
 	Pushes     PushLister // nil hides /admin/pushes
-	Users      UserStore
-	Sessions   SessionStore
-	Audit      AuditLog
+	Users      staff.UserStore
+	Sessions   staff.SessionStore
+	Audit      staff.AuditLog
 	// LoginAttempts counts login attempts; nil: in this process only
 	// (replicas sharing a database pass postgres.Store).
-	LoginAttempts LoginAttempts
+	LoginAttempts staff.LoginAttempts
 	// Ingest parses, embeds and stores one uploaded document in one store
 	// transaction, replacing the document of the same ID, and summarises
 	// what it did; IngestFunc builds it from a retrieval.Ingester. An error
@@ -118,7 +120,7 @@ type Console struct {
 	log      *slog.Logger
 	pages    map[string]*template.Template
 	static   http.Handler
-	attempts LoginAttempts
+	attempts staff.LoginAttempts
 	now      func() time.Time
 	// sleep delays failed logins; tests replace it.
 	sleep func(context.Context, time.Duration)
@@ -181,31 +183,31 @@ func sleepCtx(ctx context.Context, d time.Duration) {
 func (c *Console) Mount(mux *http.ServeMux) {
 	mux.HandleFunc("GET /login", c.handle(c.loginForm))
 	mux.HandleFunc("POST /login", c.handle(c.login))
-	mux.HandleFunc("GET /logout", c.handle(c.require(RoleAgent, c.logoutForm)))
-	mux.HandleFunc("POST /logout", c.handle(c.require(RoleAgent, c.logout)))
+	mux.HandleFunc("GET /logout", c.handle(c.require(staff.RoleAgent, c.logoutForm)))
+	mux.HandleFunc("POST /logout", c.handle(c.require(staff.RoleAgent, c.logout)))
 	mux.Handle("GET /console/static/", c.staticHandler())
 
-	mux.HandleFunc("GET /console", c.handle(c.require(RoleAgent, c.search)))
-	mux.HandleFunc("GET /console/clause/{id}", c.handle(c.require(RoleAgent, c.clause)))
-	mux.HandleFunc("GET /console/answer", c.handle(c.require(RoleAgent, c.answer)))
+	mux.HandleFunc("GET /console", c.handle(c.require(staff.RoleAgent, c.search)))
+	mux.HandleFunc("GET /console/clause/{id}", c.handle(c.require(staff.RoleAgent, c.clause)))
+	mux.HandleFunc("GET /console/answer", c.handle(c.require(staff.RoleAgent, c.answer)))
 	if c.cfg.Matcher != nil {
-		mux.HandleFunc("GET /console/match", c.handle(c.require(RoleAgent, c.match)))
-		mux.HandleFunc("POST /console/match", c.handle(c.require(RoleAgent, c.match)))
+		mux.HandleFunc("GET /console/match", c.handle(c.require(staff.RoleAgent, c.match)))
+		mux.HandleFunc("POST /console/match", c.handle(c.require(staff.RoleAgent, c.match)))
 	}
 
 	mux.HandleFunc("GET /admin", func(w http.ResponseWriter, r *http.Request) {
 		http.Redirect(w, r, "/admin/documents", http.StatusSeeOther)
 	})
-	mux.HandleFunc("GET /admin/documents", c.handle(c.require(RoleAdmin, c.documents)))
-	mux.HandleFunc("POST /admin/documents/preview", c.handle(c.require(RoleAdmin, c.preview)))
-	mux.HandleFunc("POST /admin/documents/commit", c.handle(c.require(RoleAdmin, c.commit)))
-	mux.HandleFunc("POST /admin/documents/{id}/retire", c.handle(c.require(RoleAdmin, c.setStatus(retrieval.StatusRetired))))
-	mux.HandleFunc("POST /admin/documents/{id}/activate", c.handle(c.require(RoleAdmin, c.setStatus(retrieval.StatusActive))))
-	mux.HandleFunc("POST /admin/documents/{id}/reingest", c.handle(c.require(RoleAdmin, c.reingest)))
-	mux.HandleFunc("POST /admin/documents/{id}/validity", c.handle(c.require(RoleAdmin, c.setValidity)))
-	mux.HandleFunc("GET /admin/unanswered", c.handle(c.require(RoleAdmin, c.unanswered)))
+	mux.HandleFunc("GET /admin/documents", c.handle(c.require(staff.RoleAdmin, c.documents)))
+	mux.HandleFunc("POST /admin/documents/preview", c.handle(c.require(staff.RoleAdmin, c.preview)))
+	mux.HandleFunc("POST /admin/documents/commit", c.handle(c.require(staff.RoleAdmin, c.commit)))
+	mux.HandleFunc("POST /admin/documents/{id}/retire", c.handle(c.require(staff.RoleAdmin, c.setStatus(retrieval.StatusRetired))))
+	mux.HandleFunc("POST /admin/documents/{id}/activate", c.handle(c.require(staff.RoleAdmin, c.setStatus(retrieval.StatusActive))))
+	mux.HandleFunc("POST /admin/documents/{id}/reingest", c.handle(c.require(staff.RoleAdmin, c.reingest)))
+	mux.HandleFunc("POST /admin/documents/{id}/validity", c.handle(c.require(staff.RoleAdmin, c.setValidity)))
+	mux.HandleFunc("GET /admin/unanswered", c.handle(c.require(staff.RoleAdmin, c.unanswered)))
 	if c.cfg.Pushes != nil {
-		mux.HandleFunc("GET /admin/pushes", c.handle(c.require(RoleAdmin, c.pushes)))
+		mux.HandleFunc("GET /admin/pushes", c.handle(c.require(staff.RoleAdmin, c.pushes)))
 	}
 }
 

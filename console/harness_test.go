@@ -20,7 +20,9 @@ import (
 	"policybot/embeddings"
 	"policybot/enterprise"
 	"policybot/retrieval"
+	"policybot/staff"
 	"policybot/state"
+	"policybot/upload"
 )
 
 // testDoc is a small policy document in the layout of the real corpus.
@@ -43,7 +45,7 @@ type harness struct {
 	c         *Console
 	srv       *httptest.Server
 	store     *retrieval.MemoryStore
-	users     *FileStore
+	users     *staff.FileStore
 	state     *state.Memory
 	sources   *testSources
 	overrides *retrieval.MemoryOverrides
@@ -62,7 +64,7 @@ func newHarnessWith(t *testing.T, corpus fs.FS) *harness {
 	t.Helper()
 	ctx := context.Background()
 	h := &harness{t: t, store: retrieval.NewMemoryStore(), state: state.NewMemory(), password: "correct horse 1",
-		now: time.Now(), sources: &testSources{MemorySources: NewMemorySources()}}
+		now: time.Now(), sources: &testSources{MemorySources: upload.NewMemorySources()}}
 	emb := embeddings.NewLocal(256)
 	ing := &retrieval.Ingester{Store: h.store, Embedder: emb}
 	// xiaowei stands for an upload from before sources were kept: stored,
@@ -83,12 +85,12 @@ func newHarnessWith(t *testing.T, corpus fs.FS) *harness {
 	searcher.SetOverrides(h.overrides)
 	asker := answer.New(answer.Config{Searcher: searcher, Recorder: h.state, DefaultRegion: "天津市"})
 	var err error
-	h.users, err = NewFileStore(t.TempDir())
+	h.users, err = staff.NewFileStore(t.TempDir())
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, u := range []struct{ name, role string }{{"agent1", RoleAgent}, {"admin1", RoleAdmin}} {
-		nu, err := NewUser(u.name, u.role, h.password, h.now)
+	for _, u := range []struct{ name, role string }{{"agent1", staff.RoleAgent}, {"admin1", staff.RoleAdmin}} {
+		nu, err := staff.NewUser(u.name, u.role, h.password, h.now)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -98,7 +100,7 @@ func newHarnessWith(t *testing.T, corpus fs.FS) *harness {
 	}
 	h.c = New(Config{
 		Searcher: searcher, Asker: asker, Store: h.store, Unanswered: h.state,
-		Users: h.users, Sessions: NewMemorySessions(), Audit: h.users,
+		Users: h.users, Sessions: staff.NewMemorySessions(), Audit: h.users,
 		Ingest: IngestFunc(ing, h.sources), Reingest: ReingestFunc(ing, h.store, h.sources, nil),
 		Validity: searcher, Overrides: h.overrides, Matcher: searcher, Pushes: h.state, Profiles: h.profiles,
 		Region: "天津市", MaxUpload: 64 << 10,
@@ -113,10 +115,10 @@ func newHarnessWith(t *testing.T, corpus fs.FS) *harness {
 	return h
 }
 
-// testSources is a MemorySources whose SaveSource can be made to fail, as a
+// testSources is an upload.MemorySources whose SaveSource can be made to fail, as a
 // database would when it is down.
 type testSources struct {
-	*MemorySources
+	*upload.MemorySources
 	failSave atomic.Bool
 }
 
@@ -197,9 +199,9 @@ func bodyOf(resp *http.Response) string {
 func (h *harness) clientAs(role string) (*http.Client, string) {
 	cl := h.client()
 	switch role {
-	case RoleAgent:
+	case staff.RoleAgent:
 		return cl, h.login(cl, "agent1")
-	case RoleAdmin:
+	case staff.RoleAdmin:
 		return cl, h.login(cl, "admin1")
 	}
 	return cl, strings.Repeat("0", 64)

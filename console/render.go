@@ -13,6 +13,7 @@ import (
 
 	"policybot/policy"
 	"policybot/retrieval"
+	"policybot/staff"
 	"policybot/state"
 )
 
@@ -26,7 +27,7 @@ type page struct {
 	Name    string
 
 	// set by render
-	User *User
+	User *staff.User
 	CSRF string
 
 	Query       string
@@ -43,7 +44,7 @@ type page struct {
 	StatusQ     string // the search's status filter (in_force: 只看现行)
 	AsOf        string // the search's day, empty: today
 	Today       string
-	Audit       []AuditEntry
+	Audit       []staff.AuditEntry
 	Preview     *previewView
 	Groups      []unansweredGroup
 	CanReing    bool

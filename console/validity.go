@@ -11,6 +11,7 @@ import (
 
 	"policybot/policy"
 	"policybot/retrieval"
+	"policybot/staff"
 )
 
 // ValidityView works out documents' validity; *retrieval.Searcher implements it.
@@ -124,7 +125,7 @@ func (c *Console) setValidity(w http.ResponseWriter, r *http.Request) error {
 	if c.cfg.Validity != nil {
 		c.cfg.Validity.Invalidate()
 	}
-	c.audit(r, AuditEntry{User: si.User.Name, Action: "validity", Target: id, Detail: overrideText(o)})
+	c.audit(r, staff.AuditEntry{User: si.User.Name, Action: "validity", Target: id, Detail: overrideText(o)})
 	http.Redirect(w, r, "/admin/documents?done=validity&doc="+url.QueryEscape(id), http.StatusSeeOther)
 	return nil
 }

@@ -7,11 +7,11 @@ import (
 
 	"github.com/jackc/pgx/v5/pgconn"
 
-	"policybot/console"
 	"policybot/retrieval"
+	"policybot/upload"
 )
 
-var _ console.SourceStore = (*Store)(nil)
+var _ upload.SourceStore = (*Store)(nil)
 
 // SaveSource keeps name and data as the source of document docID, replacing
 // what was kept before. The document must be stored: the source is deleted
@@ -33,7 +33,7 @@ func (s *Store) SaveSource(ctx context.Context, docID, name string, data []byte)
 	return nil
 }
 
-// Source returns the kept source of document docID, or console.ErrSourceNotFound.
+// Source returns the kept source of document docID, or upload.ErrSourceNotFound.
 func (s *Store) Source(ctx context.Context, docID string) (string, []byte, error) {
 	var (
 		name string
@@ -41,7 +41,7 @@ func (s *Store) Source(ctx context.Context, docID string) (string, []byte, error
 	)
 	err := s.pool.QueryRow(ctx, `SELECT name, data FROM document_sources WHERE document_id = $1`, docID).Scan(&name, &data)
 	if isNoRows(err) {
-		return "", nil, notFound("source of", docID, console.ErrSourceNotFound)
+		return "", nil, notFound("source of", docID, upload.ErrSourceNotFound)
 	}
 	if err != nil {
 		return "", nil, fmt.Errorf("postgres: source of %q: %w", docID, err)

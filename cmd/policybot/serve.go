@@ -20,6 +20,8 @@ import (
 	"policybot/postgres"
 	"policybot/retrieval"
 	"policybot/seeds"
+	"policybot/staff"
+	"policybot/upload"
 	"policybot/web"
 )
 
@@ -43,17 +45,17 @@ func newConsole(ctx context.Context, s *stack, log *slog.Logger) (*console.Conso
 	}
 	// Uploads' original bytes are kept beside the documents: in PostgreSQL,
 	// or in memory for as long as the memory store keeps the documents.
-	var sources console.SourceStore
+	var sources upload.SourceStore
 	if pg, ok := s.store.(*postgres.Store); ok {
 		cfg.Users, cfg.Sessions, cfg.Audit, cfg.LoginAttempts = pg, pg, pg, pg
 		sources = pg
 	} else {
-		fstore, err := console.NewFileStore(s.cfg.DataDir)
+		fstore, err := staff.NewFileStore(s.cfg.DataDir)
 		if err != nil {
 			return nil, fmt.Errorf("console accounts: %w", err)
 		}
-		cfg.Users, cfg.Audit, cfg.Sessions = fstore, fstore, console.NewMemorySessions()
-		sources = console.NewMemorySources()
+		cfg.Users, cfg.Audit, cfg.Sessions = fstore, fstore, staff.NewMemorySessions()
+		sources = upload.NewMemorySources()
 	}
 	ing := &retrieval.Ingester{Store: s.store, Embedder: s.embedder}
 	cfg.Ingest = console.IngestFunc(ing, sources)
