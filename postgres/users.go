@@ -18,11 +18,11 @@ var (
 	_ staff.AuditLog     = (*Store)(nil)
 )
 
-const userColumns = `name, role, password_hash, disabled, created_at`
+const userColumns = `name, role, password_hash, disabled, created_at, region`
 
 func scanUser(row pgx.Row) (staff.User, error) {
 	var u staff.User
-	err := row.Scan(&u.Name, &u.Role, &u.PasswordHash, &u.Disabled, &u.CreatedAt)
+	err := row.Scan(&u.Name, &u.Role, &u.PasswordHash, &u.Disabled, &u.CreatedAt, &u.Region)
 	return u, err
 }
 
@@ -53,8 +53,8 @@ func (s *Store) Users(ctx context.Context) ([]staff.User, error) {
 
 // AddUser creates a console account, or fails with staff.ErrUserExists.
 func (s *Store) AddUser(ctx context.Context, u staff.User) error {
-	_, err := s.pool.Exec(ctx, `INSERT INTO users (name, role, password_hash, disabled, created_at)
-		VALUES ($1, $2, $3, $4, $5)`, u.Name, u.Role, u.PasswordHash, u.Disabled, u.CreatedAt)
+	_, err := s.pool.Exec(ctx, `INSERT INTO users (name, role, password_hash, disabled, created_at, region)
+		VALUES ($1, $2, $3, $4, $5, $6)`, u.Name, u.Role, u.PasswordHash, u.Disabled, u.CreatedAt, u.Region)
 	if pgErr := (*pgconn.PgError)(nil); errors.As(err, &pgErr) && pgErr.Code == "23505" { // unique_violation
 		return fmt.Errorf("postgres: add user %q: %w", u.Name, staff.ErrUserExists)
 	}
@@ -82,6 +82,18 @@ func (s *Store) SetUserDisabled(ctx context.Context, name string, disabled bool)
 	})
 	if err != nil {
 		return fmt.Errorf("postgres: disable user %q: %w", name, err)
+	}
+	return nil
+}
+
+// SetUserRegion sets an account's default region.
+func (s *Store) SetUserRegion(ctx context.Context, name, region string) error {
+	tag, err := s.pool.Exec(ctx, `UPDATE users SET region = $2 WHERE name = $1`, name, region)
+	if err == nil && tag.RowsAffected() == 0 {
+		err = staff.ErrUserNotFound
+	}
+	if err != nil {
+		return fmt.Errorf("postgres: set region of user %q: %w", name, err)
 	}
 	return nil
 }

@@ -120,24 +120,34 @@ func (s *FileStore) AddUser(ctx context.Context, u User) error {
 
 // SetUserDisabled disables or re-enables an account.
 func (s *FileStore) SetUserDisabled(ctx context.Context, name string, disabled bool) error {
+	return s.update(ctx, name, "disable user", func(u *User) { u.Disabled = disabled })
+}
+
+// update changes one account under the lock and saves the file.
+func (s *FileStore) update(ctx context.Context, name, op string, change func(*User)) error {
 	if err := ctx.Err(); err != nil {
-		return fmt.Errorf("disable user %s: %w", name, err)
+		return fmt.Errorf("%s %s: %w", op, name, err)
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	us, err := s.load()
 	if err != nil {
-		return fmt.Errorf("disable user %s: %w", name, err)
+		return fmt.Errorf("%s %s: %w", op, name, err)
 	}
 	i := slices.IndexFunc(us, func(u User) bool { return u.Name == name })
 	if i < 0 {
-		return fmt.Errorf("disable user %s: %w", name, ErrUserNotFound)
+		return fmt.Errorf("%s %s: %w", op, name, ErrUserNotFound)
 	}
-	us[i].Disabled = disabled
+	change(&us[i])
 	if err := s.save(us); err != nil {
-		return fmt.Errorf("disable user %s: %w", name, err)
+		return fmt.Errorf("%s %s: %w", op, name, err)
 	}
 	return nil
+}
+
+// SetUserRegion sets an account's default region.
+func (s *FileStore) SetUserRegion(ctx context.Context, name, region string) error {
+	return s.update(ctx, name, "set region of", func(u *User) { u.Region = region })
 }
 
 // RecordAudit appends one entry to the audit log.

@@ -10,7 +10,9 @@ import (
 	"errors"
 	"fmt"
 	"regexp"
+	"strings"
 	"time"
+	"unicode/utf8"
 
 	"golang.org/x/crypto/bcrypt"
 )
@@ -30,11 +32,14 @@ var (
 
 // User is a console account. The password is kept only as a bcrypt hash.
 type User struct {
-	Name         string    `json:"name"`
-	Role         string    `json:"role"`
-	PasswordHash string    `json:"password_hash"`
-	Disabled     bool      `json:"disabled"`
-	CreatedAt    time.Time `json:"created_at"`
+	Name         string `json:"name"`
+	Role         string `json:"role"`
+	PasswordHash string `json:"password_hash"`
+	Disabled     bool   `json:"disabled"`
+	// Region is the region the agent's searches default to (over the
+	// server's POLICYBOT_REGION); empty: the server's.
+	Region    string    `json:"region,omitempty"`
+	CreatedAt time.Time `json:"created_at"`
 }
 
 // CanAdmin reports whether the user may use the admin pages.
@@ -51,6 +56,8 @@ type UserStore interface {
 	AddUser(ctx context.Context, u User) error
 	// SetUserDisabled disables or re-enables an account (ErrUserNotFound when missing).
 	SetUserDisabled(ctx context.Context, name string, disabled bool) error
+	// SetUserRegion sets the account's default region (ErrUserNotFound when missing).
+	SetUserRegion(ctx context.Context, name, region string) error
 }
 
 // minPasswordLen is the shortest password accepted; bcrypt itself only reads
@@ -63,6 +70,17 @@ const (
 )
 
 var userNameRE = regexp.MustCompile(`^[a-zA-Z0-9][a-zA-Z0-9._-]{1,31}$`)
+
+// MaxRegionRunes bounds a region name (天津市滨海新区 is 7).
+const MaxRegionRunes = 20
+
+// CheckRegion validates a region an agent types as their default.
+func CheckRegion(region string) error {
+	if utf8.RuneCountInString(region) > MaxRegionRunes || strings.ContainsAny(region, "\r\n\t<>\"") {
+		return fmt.Errorf("region %q: at most %d characters, no markup", region, MaxRegionRunes)
+	}
+	return nil
+}
 
 // NewUser validates name, role and password and returns the account with
 // the password hashed.
