@@ -135,7 +135,7 @@ var templateFS embed.FS
 //go:embed static
 var staticFS embed.FS
 
-var pageNames = []string{"login", "logout", "console", "clause", "match", "documents", "preview", "unanswered", "pushes", "error"}
+var pageNames = []string{"login", "logout", "console", "clause", "match", "documents", "preview", "unanswered", "pushes", "settings", "error"}
 
 // New returns a Console; it panics when the embedded templates do not parse,
 // which a test catches before any release.
@@ -190,6 +190,8 @@ func (c *Console) Mount(mux *http.ServeMux) {
 	mux.HandleFunc("GET /console", c.handle(c.require(staff.RoleAgent, c.search)))
 	mux.HandleFunc("GET /console/clause/{id}", c.handle(c.require(staff.RoleAgent, c.clause)))
 	mux.HandleFunc("GET /console/answer", c.handle(c.require(staff.RoleAgent, c.answer)))
+	mux.HandleFunc("GET /console/settings", c.handle(c.require(staff.RoleAgent, c.settings)))
+	mux.HandleFunc("POST /console/settings", c.handle(c.require(staff.RoleAgent, c.saveSettings)))
 	if c.cfg.Matcher != nil {
 		mux.HandleFunc("GET /console/match", c.handle(c.require(staff.RoleAgent, c.match)))
 		mux.HandleFunc("POST /console/match", c.handle(c.require(staff.RoleAgent, c.match)))

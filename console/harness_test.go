@@ -214,3 +214,9 @@ func regexpFind(pattern, s string) string {
 	}
 	return m[1]
 }
+
+func readAll(resp *http.Response) string {
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return string(b)
+}

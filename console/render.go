@@ -30,30 +30,35 @@ type page struct {
 	User *staff.User
 	CSRF string
 
-	Query       string
-	Region      string
-	Hits        []hitView
-	Elapsed     string
-	Searched    bool
-	Doc         retrieval.StoredDocument
-	Clauses     []clauseView
-	Current     int // index into Clauses of the clause asked for
-	Documents   []retrieval.StoredDocument
-	Rows        []docRow // Documents with their validity
-	Sort        string
-	StatusQ     string // the search's status filter (in_force: 只看现行)
-	AsOf        string // the search's day, empty: today
-	Today       string
-	Audit       []staff.AuditEntry
-	Preview     *previewView
-	Groups      []unansweredGroup
-	CanReing    bool
-	CanOverride bool
-	MaxUpload   string
-	Match       *matchView
-	CanMatch    bool
-	Pushes      []state.PushEntry
-	CanPushes   bool
+	Query        string
+	Region       string
+	Results      []hitGroup // hits grouped by document
+	HitCount     int
+	Filter       hitFilter
+	OwnRegion    string // the agent's own default region
+	ServerRegion string
+	Nav          *clauseNav
+	Elapsed      string
+	Searched     bool
+	Doc          retrieval.StoredDocument
+	Clauses      []clauseView
+	Current      int // index into Clauses of the clause asked for
+	Documents    []retrieval.StoredDocument
+	Rows         []docRow // Documents with their validity
+	Sort         string
+	StatusQ      string // the search's status filter (in_force: 只看现行)
+	AsOf         string // the search's day, empty: today
+	Today        string
+	Audit        []staff.AuditEntry
+	Preview      *previewView
+	Groups       []unansweredGroup
+	CanReing     bool
+	CanOverride  bool
+	MaxUpload    string
+	Match        *matchView
+	CanMatch     bool
+	Pushes       []state.PushEntry
+	CanPushes    bool
 }
 
 type hitView struct {
@@ -99,11 +104,15 @@ func (c *Console) render(w http.ResponseWriter, r *http.Request, name string, si
 }
 
 var funcs = template.FuncMap{
-	"join":      strings.Join,
-	"path":      func(p []string) string { return strings.Join(p, " › ") },
-	"clauseURL": clauseURL,
-	"time":      func(t time.Time) string { return t.Local().Format("2006-01-02 15:04") },
-	"score":     func(f float64) string { return fmt.Sprintf("%.2f", f) },
+	"kinds":      func() any { return kindNames },
+	"kindName":   kindName,
+	"statuses":   func() []string { return statusList },
+	"statusName": func(s string) string { return statusNames[s] },
+	"join":       strings.Join,
+	"path":       func(p []string) string { return strings.Join(p, " › ") },
+	"clauseURL":  clauseURL,
+	"time":       func(t time.Time) string { return t.Local().Format("2006-01-02 15:04") },
+	"score":      func(f float64) string { return fmt.Sprintf("%.2f", f) },
 	"orDash": func(s string) string {
 		if s == "" {
 			return "—"
@@ -141,56 +150,6 @@ var actionNames = map[string]string{
 }
 
 func clauseURL(id string) string { return "/console/clause/" + url.PathEscape(id) }
-
-// highlight escapes text and wraps every occurrence of a term in <mark>.
-// Matches are found on the raw text and each piece is escaped on its own, so
-// a term can never cut through an entity or inject markup.
-func highlight(text string, terms []string) template.HTML {
-	lower := asciiLower(text)
-	marked := make([]bool, len(text))
-	for _, t := range terms {
-		t = asciiLower(strings.TrimSpace(t))
-		if t == "" {
-			continue
-		}
-		for i := 0; ; {
-			j := strings.Index(lower[i:], t)
-			if j < 0 {
-				break
-			}
-			for k := i + j; k < i+j+len(t); k++ {
-				marked[k] = true
-			}
-			i += j + len(t)
-		}
-	}
-	var b strings.Builder
-	for i := 0; i < len(text); {
-		j := i
-		for j < len(text) && marked[j] == marked[i] {
-			j++
-		}
-		if marked[i] {
-			b.WriteString("<mark>")
-			b.WriteString(template.HTMLEscapeString(text[i:j]))
-			b.WriteString("</mark>")
-		} else {
-			b.WriteString(template.HTMLEscapeString(text[i:j]))
-		}
-		i = j
-	}
-	return template.HTML(b.String())
-}
-
-// asciiLower lower-cases ASCII letters only, keeping byte offsets intact.
-func asciiLower(s string) string {
-	return strings.Map(func(r rune) rune {
-		if 'A' <= r && r <= 'Z' {
-			return r + 'a' - 'A'
-		}
-		return r
-	}, s)
-}
 
 func sizeText(n int64) string {
 	if n >= 1<<20 && n%(1<<20) == 0 {

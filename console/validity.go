@@ -35,6 +35,10 @@ var statusNames = map[string]string{
 	policy.StatusUnknown:       "效力待定",
 }
 
+// statusList is the order statuses are offered in a filter.
+var statusList = []string{policy.StatusInForce, policy.StatusNotYetInForce, policy.StatusExpired, policy.StatusRepealed,
+	policy.StatusSuperseded, policy.StatusUnknown}
+
 // statusOrder sorts documents by status: what needs an admin's eye
 // (unknown) first, then what no longer applies, then what applies.
 var statusOrder = map[string]int{
