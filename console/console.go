@@ -28,6 +28,7 @@ import (
 	"policybot/retrieval"
 	"policybot/staff"
 	"policybot/state"
+	"policybot/upload"
 )
 
 // Searcher finds clauses; *retrieval.Searcher implements it.
@@ -96,6 +97,10 @@ type Config struct {
 	// corrections; nil hides the form.
 	Validity  ValidityView
 	Overrides retrieval.Overrides
+	// Corrections keeps admins' corrections of an upload's metadata, made
+	// in its preview; nil hides the fields. Ingest and Reingest must store
+	// through upload.Corrected over the same store for them to apply.
+	Corrections upload.CorrectionStore
 	// Region is the region searched when the agent picks none (empty: the searcher's default).
 	Region string
 	// Matcher lists the policies that apply to a caller's enterprise

@@ -41,18 +41,19 @@ const testDoc = `天津市支持小微企业融资的若干措施
 `
 
 type harness struct {
-	t         *testing.T
-	c         *Console
-	srv       *httptest.Server
-	store     *retrieval.MemoryStore
-	users     *staff.FileStore
-	state     *state.Memory
-	sources   *testSources
-	overrides *retrieval.MemoryOverrides
-	profiles  *enterprise.FileProfiles
-	ingest    func(ctx context.Context, name string, data []byte) (string, error)
-	now       time.Time
-	password  string
+	t           *testing.T
+	c           *Console
+	srv         *httptest.Server
+	store       *retrieval.MemoryStore
+	users       *staff.FileStore
+	state       *state.Memory
+	sources     *testSources
+	overrides   *retrieval.MemoryOverrides
+	corrections *upload.MemoryCorrections
+	profiles    *enterprise.FileProfiles
+	ingest      func(ctx context.Context, name string, data []byte) (string, error)
+	now         time.Time
+	password    string
 }
 
 // newHarness serves a Console over the real memory store, local embedder,
@@ -81,6 +82,8 @@ func newHarnessWith(t *testing.T, corpus fs.FS) *harness {
 	searcher := retrieval.NewSearcher(h.store, emb, "天津市")
 	searcher.SetClock(func() time.Time { return time.Date(2026, 12, 2, 4, 0, 0, 0, time.UTC) })
 	h.overrides = &retrieval.MemoryOverrides{}
+	h.corrections = &upload.MemoryCorrections{}
+	corrected := &retrieval.Ingester{Store: upload.Corrected(h.store, h.corrections), Embedder: emb}
 	h.profiles, _ = enterprise.NewFileProfiles("")
 	searcher.SetOverrides(h.overrides)
 	asker := answer.New(answer.Config{Searcher: searcher, Recorder: h.state, DefaultRegion: "天津市"})
@@ -101,8 +104,9 @@ func newHarnessWith(t *testing.T, corpus fs.FS) *harness {
 	h.c = New(Config{
 		Searcher: searcher, Asker: asker, Store: h.store, Unanswered: h.state,
 		Users: h.users, Sessions: staff.NewMemorySessions(), Audit: h.users,
-		Ingest: IngestFunc(ing, h.sources), Reingest: ReingestFunc(ing, h.store, h.sources, nil),
-		Validity: searcher, Overrides: h.overrides, Matcher: searcher, Pushes: h.state, Profiles: h.profiles,
+		Ingest: IngestFunc(corrected, h.sources), Reingest: ReingestFunc(corrected, h.store, h.sources, nil),
+		Corrections: h.corrections,
+		Validity:    searcher, Overrides: h.overrides, Matcher: searcher, Pushes: h.state, Profiles: h.profiles,
 		Region: "天津市", MaxUpload: 64 << 10,
 		Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
 	})

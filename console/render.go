@@ -42,9 +42,8 @@ type page struct {
 	Searched     bool
 	Doc          retrieval.StoredDocument
 	Clauses      []clauseView
-	Current      int // index into Clauses of the clause asked for
-	Documents    []retrieval.StoredDocument
-	Rows         []docRow // Documents with their validity
+	Current      int      // index into Clauses of the clause asked for
+	Docs         *docList // a page of the admin's document list
 	Sort         string
 	StatusQ      string // the search's status filter (in_force: 只看现行)
 	AsOf         string // the search's day, empty: today
@@ -106,6 +105,7 @@ func (c *Console) render(w http.ResponseWriter, r *http.Request, name string, si
 var funcs = template.FuncMap{
 	"kinds":      func() any { return kindNames },
 	"kindName":   kindName,
+	"isUpload":   isUpload,
 	"statuses":   func() []string { return statusList },
 	"statusName": func(s string) string { return statusNames[s] },
 	"join":       strings.Join,
@@ -113,12 +113,7 @@ var funcs = template.FuncMap{
 	"clauseURL":  clauseURL,
 	"time":       func(t time.Time) string { return t.Local().Format("2006-01-02 15:04") },
 	"score":      func(f float64) string { return fmt.Sprintf("%.2f", f) },
-	"orDash": func(s string) string {
-		if s == "" {
-			return "—"
-		}
-		return s
-	},
+	"orDash":     orDash,
 	"statusText": func(s string) string {
 		if s == retrieval.StatusRetired {
 			return "已停用"
