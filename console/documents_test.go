@@ -34,7 +34,9 @@ func TestDocumentList(t *testing.T) {
 	h := newHarness(t)
 	h.addDocs(120)
 	cl, _ := h.clientAs(staff.RoleAdmin)
-	rows := func(body string) int { return strings.Count(body, `<tr class="active">`) + strings.Count(body, `<tr class="retired">`) }
+	rows := func(body string) int {
+		return strings.Count(body, `<tr class="active">`) + strings.Count(body, `<tr class="retired">`)
+	}
 	tests := []struct {
 		name   string
 		query  string
