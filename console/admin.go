@@ -1,8 +1,6 @@
 package console
 
 import (
-	"cmp"
-	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
@@ -375,57 +373,6 @@ func (c *Console) audit(r *http.Request, e staff.AuditEntry) {
 		return
 	}
 	c.log.Info("admin change", "user", e.User, "action", e.Action, "target", e.Target)
-}
-
-// unanswered lists refused and low-confidence questions, grouped.
-func (c *Console) unanswered(w http.ResponseWriter, r *http.Request) error {
-	si, _ := sessionFrom(r.Context())
-	var groups []unansweredGroup
-	if c.cfg.Unanswered != nil {
-		us, err := c.cfg.Unanswered.ListUnanswered(r.Context(), 5000)
-		if err != nil {
-			return fmt.Errorf("admin unanswered: %w", err)
-		}
-		groups = groupUnanswered(us)
-	}
-	sortBy := r.URL.Query().Get("sort")
-	if err := c.unansweredValidity(r.Context(), groups, sortBy); err != nil {
-		return fmt.Errorf("admin unanswered: %w", err)
-	}
-	return c.render(w, r, "unanswered", si, page{Title: "未解答问题", Groups: groups, Sort: sortBy})
-}
-
-// unansweredValidity gives each group the status today of the document its
-// best hit came from, and sorts by it when asked (sort=status): a question
-// answered only from an expired policy is a gap in the corpus too.
-func (c *Console) unansweredValidity(ctx context.Context, groups []unansweredGroup, sortBy string) error {
-	if c.cfg.Validity == nil {
-		return nil
-	}
-	ix, err := c.cfg.Validity.Validity(ctx)
-	if err != nil {
-		return err
-	}
-	day := c.cfg.Validity.Today()
-	for i := range groups {
-		if g := &groups[i]; g.Document != "" {
-			g.Validity = ix.Status(g.Document, nil, day)
-			g.DocTitle = ix.Title(g.Document)
-		}
-	}
-	if sortBy == "status" {
-		slices.SortStableFunc(groups, func(a, b unansweredGroup) int {
-			return cmp.Compare(groupOrder(a), groupOrder(b))
-		})
-	}
-	return nil
-}
-
-func groupOrder(g unansweredGroup) int {
-	if g.Validity == nil {
-		return -1 // nothing found at all
-	}
-	return statusOrder[g.Validity.Status]
 }
 
 // changed tells the searcher's view of the corpus that it changed.

@@ -54,6 +54,14 @@ type UnansweredLister interface {
 	ListUnanswered(ctx context.Context, limit int) ([]state.Unanswered, error)
 }
 
+// HandledStore keeps which unanswered questions admins have dealt with;
+// state.Memory and postgres.Store implement it.
+type HandledStore interface {
+	MarkHandled(ctx context.Context, key string, h state.Handled) error
+	UnmarkHandled(ctx context.Context, key string) error
+	HandledQuestions(ctx context.Context) (map[string]state.Handled, error)
+}
+
 // PushLister is the log of policy pushes (/admin/pushes).
 type PushLister interface {
 	PushEntries(ctx context.Context, limit int) ([]state.PushEntry, error)
@@ -62,6 +70,7 @@ type PushLister interface {
 var (
 	_ DocumentStore    = retrieval.Store(nil)
 	_ UnansweredLister = (*state.Memory)(nil)
+	_ HandledStore     = (*state.Memory)(nil)
 )
 
 // DefaultMaxUpload bounds an uploaded document (the largest of the 78 real
@@ -76,9 +85,14 @@ type Config struct {
 	Store      DocumentStore
 	Unanswered UnansweredLister
 	Pushes     PushLister // nil hides /admin/pushes
-	Users      staff.UserStore
-	Sessions   staff.SessionStore
-	Audit      staff.AuditLog
+	// Handled keeps the questions marked handled; nil hides the buttons.
+	Handled HandledStore
+	// Rerun answers a re-run of an unanswered question: an Asker that does
+	// not record the question again (nil: Asker, which does).
+	Rerun    Asker
+	Users    staff.UserStore
+	Sessions staff.SessionStore
+	Audit    staff.AuditLog
 	// LoginAttempts counts login attempts; nil: in this process only
 	// (replicas sharing a database pass postgres.Store).
 	LoginAttempts staff.LoginAttempts
@@ -213,6 +227,9 @@ func (c *Console) Mount(mux *http.ServeMux) {
 	mux.HandleFunc("POST /admin/documents/{id}/reingest", c.handle(c.require(staff.RoleAdmin, c.reingest)))
 	mux.HandleFunc("POST /admin/documents/{id}/validity", c.handle(c.require(staff.RoleAdmin, c.setValidity)))
 	mux.HandleFunc("GET /admin/unanswered", c.handle(c.require(staff.RoleAdmin, c.unanswered)))
+	mux.HandleFunc("GET /admin/unanswered.csv", c.handle(c.require(staff.RoleAdmin, c.unansweredCSV)))
+	mux.HandleFunc("POST /admin/unanswered/handled", c.handle(c.require(staff.RoleAdmin, c.markHandled)))
+	mux.HandleFunc("POST /admin/unanswered/reopen", c.handle(c.require(staff.RoleAdmin, c.reopen)))
 	if c.cfg.Pushes != nil {
 		mux.HandleFunc("GET /admin/pushes", c.handle(c.require(staff.RoleAdmin, c.pushes)))
 	}

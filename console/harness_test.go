@@ -102,7 +102,8 @@ func newHarnessWith(t *testing.T, corpus fs.FS) *harness {
 		}
 	}
 	h.c = New(Config{
-		Searcher: searcher, Asker: asker, Store: h.store, Unanswered: h.state,
+		Searcher: searcher, Asker: asker, Store: h.store, Unanswered: h.state, Handled: h.state,
+		Rerun: answer.New(answer.Config{Searcher: searcher, DefaultRegion: "天津市"}),
 		Users: h.users, Sessions: staff.NewMemorySessions(), Audit: h.users,
 		Ingest: IngestFunc(corrected, h.sources), Reingest: ReingestFunc(corrected, h.store, h.sources, nil),
 		Corrections: h.corrections,

@@ -6,8 +6,6 @@ import (
 	"html/template"
 	"net/http"
 	"net/url"
-	"slices"
-	"sort"
 	"strings"
 	"time"
 
@@ -50,7 +48,7 @@ type page struct {
 	Today        string
 	Audit        []staff.AuditEntry
 	Preview      *previewView
-	Groups       []unansweredGroup
+	Unanswered   *unansweredList
 	CanReing     bool
 	CanOverride  bool
 	MaxUpload    string
@@ -70,18 +68,6 @@ type clauseView struct {
 	policy.Clause
 	Anchor string
 	Near   bool // within two clauses of the one asked for
-}
-
-type unansweredGroup struct {
-	Question string // as last asked
-	Document string // the best hit's document, when one was found
-	DocTitle string
-	Validity *policy.ValidityStatus // of Document, today
-	Count    int
-	Refused  int
-	Regions  []string
-	Best     float64
-	Last     time.Time
 }
 
 // render executes a page into a buffer first, so a template error becomes a
@@ -141,7 +127,7 @@ var funcs = template.FuncMap{
 }
 
 var actionNames = map[string]string{
-	"upload": "上传", "replace": "替换", "retire": "停用", "activate": "恢复", "reingest": "重新入库", "validity": "效力更正",
+	"upload": "上传", "replace": "替换", "retire": "停用", "activate": "恢复", "reingest": "重新入库", "validity": "效力更正", "handled": "标记已处理", "reopen": "重新打开",
 }
 
 func clauseURL(id string) string { return "/console/clause/" + url.PathEscape(id) }
@@ -151,62 +137,4 @@ func sizeText(n int64) string {
 		return fmt.Sprintf("%d MiB", n>>20)
 	}
 	return fmt.Sprintf("%d KiB", n>>10)
-}
-
-// groupUnanswered groups questions by their normalised form (case, width and
-// spacing and trailing punctuation folded), counts them and sorts the groups
-// newest first.
-func groupUnanswered(us []state.Unanswered) []unansweredGroup {
-	idx := map[string]int{}
-	var gs []unansweredGroup
-	for _, u := range us {
-		key := normalizeQuestion(u.Question)
-		if key == "" {
-			continue
-		}
-		i, ok := idx[key]
-		if !ok {
-			i = len(gs)
-			idx[key] = i
-			gs = append(gs, unansweredGroup{Question: strings.TrimSpace(u.Question), Best: u.BestScore, Last: u.At, Document: u.Document})
-		}
-		g := &gs[i]
-		g.Count++
-		if u.Refused {
-			g.Refused++
-		}
-		if u.BestScore > g.Best || (g.Document == "" && u.Document != "") {
-			g.Best = max(g.Best, u.BestScore)
-			if u.Document != "" {
-				g.Document = u.Document
-			}
-		}
-		if u.At.After(g.Last) {
-			g.Last, g.Question = u.At, strings.TrimSpace(u.Question)
-		}
-		if u.Region != "" && !slices.Contains(g.Regions, u.Region) {
-			g.Regions = append(g.Regions, u.Region)
-		}
-	}
-	sort.SliceStable(gs, func(i, j int) bool { return gs[i].Last.After(gs[j].Last) })
-	return gs
-}
-
-// normalizeQuestion folds full-width forms, case and whitespace and drops
-// trailing punctuation, so 「续贷怎么办？」 and 「续贷怎么办」 count as one.
-func normalizeQuestion(q string) string {
-	var b strings.Builder
-	for _, r := range q {
-		switch {
-		case r == '\u3000' || r == ' ' || r == '\t' || r == '\n' || r == '\r':
-			continue
-		case r >= '\uFF01' && r <= '\uFF5E':
-			r -= 0xFEE0
-		}
-		if 'A' <= r && r <= 'Z' {
-			r += 'a' - 'A'
-		}
-		b.WriteRune(r)
-	}
-	return strings.TrimRight(b.String(), "?!.。！？，,；;…~")
 }

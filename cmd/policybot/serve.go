@@ -34,6 +34,8 @@ func newConsole(ctx context.Context, s *stack, log *slog.Logger) (*console.Conso
 		Asker:         s.answers,
 		Store:         s.store,
 		Unanswered:    s.state,
+		Handled:       s.state,
+		Rerun:         s.rerun,
 		Validity:      s.searcher,
 		Matcher:       s.searcher,
 		Pushes:        s.state,
