@@ -175,8 +175,9 @@ func (c *Console) documents(w http.ResponseWriter, r *http.Request) error {
 	return c.render(w, r, "documents", si, p)
 }
 
-// listDocuments filters, sorts and pages rows (newest ingested first as
-// the store lists them, unless sorted otherwise).
+// listDocuments filters, sorts and pages rows. Every order is made here,
+// not taken from the store, so both stores list alike; ties keep the
+// store's order.
 func listDocuments(rows []docRow, q docQuery) docList {
 	l := docList{Query: q, All: len(rows), Sorts: docSorts}
 	seen := map[string]bool{}
@@ -192,6 +193,8 @@ func listDocuments(rows []docRow, q docQuery) docList {
 	}
 	slices.Sort(l.Regions)
 	switch q.Sort {
+	case "ingested": // the latest change first
+		slices.SortStableFunc(kept, func(a, b docRow) int { return b.IngestedAt.Compare(a.IngestedAt) })
 	case "date": // newest first, undated last
 		slices.SortStableFunc(kept, func(a, b docRow) int { return cmp.Compare(b.Date, a.Date) })
 	case "title":

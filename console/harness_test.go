@@ -52,6 +52,7 @@ type harness struct {
 	corrections *upload.MemoryCorrections
 	profiles    *enterprise.FileProfiles
 	ingest      func(ctx context.Context, name string, data []byte) (string, error)
+	ingester    *retrieval.Ingester // of the corpus, as policybot ingest
 	now         time.Time
 	password    string
 }
@@ -68,6 +69,7 @@ func newHarnessWith(t *testing.T, corpus fs.FS) *harness {
 		now: time.Now(), sources: &testSources{MemorySources: upload.NewMemorySources()}}
 	emb := embeddings.NewLocal(256)
 	ing := &retrieval.Ingester{Store: h.store, Embedder: emb}
+	h.ingester = ing
 	// xiaowei stands for an upload from before sources were kept: stored,
 	// but with no bytes to re-ingest.
 	h.ingest = IngestFunc(ing, nil)

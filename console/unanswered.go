@@ -72,6 +72,25 @@ func (q unansweredQuery) values() url.Values {
 // Encoded is q as a query string ("" when it is the default view).
 func (q unansweredQuery) Encoded() string { return q.values().Encode() }
 
+// ExportURL is the CSV of the queue as filtered.
+func (q unansweredQuery) ExportURL() string {
+	if e := q.Encoded(); e != "" {
+		return "/admin/unanswered.csv?" + e
+	}
+	return "/admin/unanswered.csv"
+}
+
+// RerunURL is the queue as filtered with g's question re-run, in the
+// region it was last asked from.
+func (q unansweredQuery) RerunURL(g unansweredGroup) string {
+	v := q.values()
+	v.Set("rerun", g.Question)
+	if len(g.Regions) > 0 {
+		v.Set("rerun_region", g.Regions[0])
+	}
+	return "/admin/unanswered?" + v.Encode() + "#rerun"
+}
+
 // china is the time zone days are counted in (the questions' callers').
 var china = time.FixedZone("CST", 8*3600)
 

@@ -53,6 +53,9 @@ func TestUnansweredFilters(t *testing.T) {
 			if resp.StatusCode != tt.status {
 				t.Fatalf("status %d, want %d", resp.StatusCode, tt.status)
 			}
+			if tt.status == 200 && !strings.Contains(body, `href="/admin/unanswered.csv`+strings.ReplaceAll(tt.query, "&", "&amp;")+`" id="export"`) {
+				t.Errorf("export link %q, want the queue's filters", regexpFind(`href="([^"]*)" id="export"`, body))
+			}
 			for _, w := range tt.want {
 				if !strings.Contains(body, "<td>"+w) {
 					t.Errorf("lacks %s", w)
