@@ -9,9 +9,6 @@ import (
 	"policybot/policy"
 )
 
-// nearby is how many clauses either side of the asked one are shown as its context.
-const nearby = 2
-
 // clauseNav is what the clause page links to: the search it came from, the
 // neighbouring clauses and the document's headings above the clause.
 type clauseNav struct {
@@ -50,9 +47,6 @@ func (c *Console) clause(w http.ResponseWriter, r *http.Request) error {
 	}
 	if cur < 0 {
 		return errNotFound
-	}
-	for i := max(0, cur-nearby); i <= min(len(views)-1, cur+nearby); i++ {
-		views[i].Near = true
 	}
 	nav := backTo(r)
 	from := ""

@@ -67,7 +67,6 @@ type hitView struct {
 type clauseView struct {
 	policy.Clause
 	Anchor string
-	Near   bool // within two clauses of the one asked for
 }
 
 // render executes a page into a buffer first, so a template error becomes a
