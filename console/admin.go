@@ -1,8 +1,6 @@
 package console
 
 import (
-	"cmp"
-	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
@@ -17,6 +15,7 @@ import (
 
 	"policybot/policy"
 	"policybot/retrieval"
+	"policybot/staff"
 )
 
 // uploadTTL is how long a previewed upload waits for its commit.
@@ -35,6 +34,7 @@ type pendingUpload struct {
 	docID   string
 	replace string // ID of the document this upload replaces; empty for a new one
 	exists  bool   // a document of docID was stored at preview time
+	parsed  policy.Meta
 	expires time.Time
 }
 
@@ -50,6 +50,10 @@ type previewView struct {
 	Exists   bool // a document with this ID is already stored
 	Tree     []treeItem
 	Agencies []agencyCount
+	// Shown is the metadata as it will be stored: as parsed, with an
+	// earlier correction of the document applied; the admin may change it.
+	Shown      policy.Meta
+	CanCorrect bool
 }
 
 type treeItem struct {
@@ -63,45 +67,25 @@ type agencyCount struct {
 	Count int
 }
 
-func (c *Console) documents(w http.ResponseWriter, r *http.Request) error {
-	si, _ := sessionFrom(r.Context())
-	docs, err := c.cfg.Store.Documents(r.Context())
-	if err != nil {
-		return fmt.Errorf("admin documents: %w", err)
-	}
-	audit, err := c.cfg.Audit.AuditEntries(r.Context(), 20)
-	if err != nil {
-		return fmt.Errorf("admin documents: %w", err)
-	}
-	sortBy := r.URL.Query().Get("sort")
-	rows, err := c.documentRows(r.Context(), docs, sortBy)
-	if err != nil {
-		return fmt.Errorf("admin documents: %w", err)
-	}
-	p := page{Title: "文件管理", Documents: docs, Rows: rows, Sort: sortBy, Audit: audit, CanReing: c.cfg.Reingest != nil,
-		CanOverride: c.cfg.Overrides != nil,
-		MaxUpload:   sizeText(c.cfg.MaxUpload), Notice: noticeText(r.URL.Query())}
-	if c.cfg.Validity != nil {
-		p.Today = c.cfg.Validity.Today()
-	}
-	if r.URL.Query().Get("source") == "lost" {
-		p.Message = msgSourceLost
-	}
-	return c.render(w, r, "documents", si, p)
-}
-
 // msgSourceLost tells the admin that an upload was stored but its bytes
 // were not kept (ErrSourceNotSaved), so it cannot be re-ingested yet.
 const msgSourceLost = "文件已入库，但原文未能保存，暂时无法对它重新入库；请稍后重新上传同一文件以保存原文。"
 
-// noticeText turns the redirect's ?done=ACTION&doc=ID into a message; only
-// known actions are shown, and the template escapes the ID.
-func noticeText(q url.Values) string {
+// noticeText turns the redirect's ?done=ACTION&doc=ID into a message
+// naming the document by its title; only known actions are shown, and the
+// template escapes what is shown.
+func noticeText(q url.Values, docs []retrieval.StoredDocument) string {
 	a, ok := actionNames[q.Get("done")]
 	if !ok {
 		return ""
 	}
-	return fmt.Sprintf("%s完成：%s", a, q.Get("doc"))
+	id := q.Get("doc")
+	for _, d := range docs {
+		if d.ID == id && d.Title != "" {
+			return fmt.Sprintf("%s完成：《%s》（%s）", a, d.Title, id)
+		}
+	}
+	return fmt.Sprintf("%s完成：%s", a, id)
 }
 
 // preview parses an upload and shows what would be stored; nothing is
@@ -152,11 +136,20 @@ func (c *Console) preview(w http.ResponseWriter, r *http.Request) error {
 	if err != nil && !errors.Is(err, retrieval.ErrNotFound) {
 		return fmt.Errorf("admin preview: %w", err)
 	}
+	shown := doc.Meta()
+	if c.cfg.Corrections != nil {
+		all, err := c.cfg.Corrections.Corrections(r.Context())
+		if err != nil {
+			return fmt.Errorf("admin preview: %w", err)
+		}
+		all[doc.ID].Apply(&shown)
+	}
 	token := randomToken()
 	c.addPending(token, pendingUpload{user: si.User.Name, name: name, orig: orig, data: data,
-		docID: doc.ID, replace: replace, exists: exists, expires: c.now().Add(uploadTTL)})
+		docID: doc.ID, replace: replace, exists: exists, parsed: doc.Meta(), expires: c.now().Add(uploadTTL)})
 	pv := &previewView{Token: token, Orig: orig, Size: sizeText(int64(len(data))), Doc: doc, Replace: replace,
-		Exists: exists, Tree: clauseTree(doc.Clauses), Agencies: agencyCounts(doc.Clauses)}
+		Exists: exists, Tree: clauseTree(doc.Clauses), Agencies: agencyCounts(doc.Clauses),
+		Shown: shown, CanCorrect: c.cfg.Corrections != nil}
 	return c.render(w, r, "preview", si, page{Title: "预览：" + doc.Title, Preview: pv})
 }
 
@@ -253,6 +246,17 @@ func (c *Console) addPending(token string, p pendingUpload) {
 	c.pending[token] = p
 }
 
+// peekPending returns the upload previewed by user under token, leaving it pending.
+func (c *Console) peekPending(token, user string) (pendingUpload, bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	p, ok := c.pending[token]
+	if !ok || p.user != user || c.now().After(p.expires) {
+		return pendingUpload{}, false
+	}
+	return p, true
+}
+
 // takePending removes and returns the upload previewed by user under token.
 func (c *Console) takePending(token, user string) (pendingUpload, bool) {
 	c.mu.Lock()
@@ -271,11 +275,26 @@ func (c *Console) commit(w http.ResponseWriter, r *http.Request) error {
 	if c.cfg.Ingest == nil {
 		return userError(http.StatusNotImplemented, "此部署未开启上传入库。")
 	}
-	p, ok := c.takePending(r.PostFormValue("token"), si.User.Name)
+	token := r.PostFormValue("token")
+	p, ok := c.peekPending(token, si.User.Name)
 	if !ok {
 		return userError(http.StatusBadRequest, "预览已过期或已提交，请重新上传。")
 	}
+	corr, changes, err := c.correctionOf(r, p)
+	if err != nil {
+		return err // the preview stays pending: the admin can go back and fix the field
+	}
+	if _, ok := c.takePending(token, si.User.Name); !ok {
+		return userError(http.StatusBadRequest, "预览已过期或已提交，请重新上传。")
+	}
+	restore, err := c.saveCorrection(r, p.docID, corr)
+	if err != nil {
+		return fmt.Errorf("admin commit %s: %w", p.name, err)
+	}
 	summary, err := c.cfg.Ingest(r.Context(), p.name, p.data)
+	if err != nil && !errors.Is(err, ErrSourceNotSaved) {
+		restore()
+	}
 	kept := !errors.Is(err, ErrSourceNotSaved)
 	if !kept {
 		// The document is stored and must be audited like any change; the
@@ -287,6 +306,9 @@ func (c *Console) commit(w http.ResponseWriter, r *http.Request) error {
 		return fmt.Errorf("admin commit %s: %w", p.name, err)
 	}
 	action, detail := "upload", fmt.Sprintf("%s（%d 字节）：%s", p.orig, len(p.data), summary)
+	if changes != "" {
+		detail += "；更正：" + changes
+	}
 	if p.replace != "" || p.exists {
 		action = "replace"
 	}
@@ -296,7 +318,7 @@ func (c *Console) commit(w http.ResponseWriter, r *http.Request) error {
 		to += "&source=lost"
 	}
 	c.changed()
-	c.audit(r, AuditEntry{User: si.User.Name, Action: action, Target: p.docID, Detail: detail})
+	c.audit(r, staff.AuditEntry{User: si.User.Name, Action: action, Target: p.docID, Detail: detail})
 	http.Redirect(w, r, to, http.StatusSeeOther)
 	return nil
 }
@@ -314,7 +336,7 @@ func (c *Console) setStatus(status string) handlerFunc {
 			return fmt.Errorf("admin %s %s: %w", action, id, err)
 		}
 		c.changed()
-		c.audit(r, AuditEntry{User: si.User.Name, Action: action, Target: id})
+		c.audit(r, staff.AuditEntry{User: si.User.Name, Action: action, Target: id})
 		http.Redirect(w, r, "/admin/documents?done="+action+"&doc="+url.QueryEscape(id), http.StatusSeeOther)
 		return nil
 	}
@@ -335,7 +357,7 @@ func (c *Console) reingest(w http.ResponseWriter, r *http.Request) error {
 		return fmt.Errorf("admin reingest %s: %w", id, err)
 	}
 	c.changed()
-	c.audit(r, AuditEntry{User: si.User.Name, Action: "reingest", Target: id, Detail: summary})
+	c.audit(r, staff.AuditEntry{User: si.User.Name, Action: "reingest", Target: id, Detail: summary})
 	http.Redirect(w, r, "/admin/documents?done=reingest&doc="+url.QueryEscape(id), http.StatusSeeOther)
 	return nil
 }
@@ -344,64 +366,13 @@ func (c *Console) reingest(w http.ResponseWriter, r *http.Request) error {
 // store and the audit log are separate, so a failure here cannot undo the
 // change; it is logged at error level with everything the entry held, which
 // keeps the who and what in the service log.
-func (c *Console) audit(r *http.Request, e AuditEntry) {
+func (c *Console) audit(r *http.Request, e staff.AuditEntry) {
 	e.At = c.now().UTC()
 	if err := c.cfg.Audit.RecordAudit(r.Context(), e); err != nil {
 		c.log.Error("audit entry not recorded", "user", e.User, "action", e.Action, "target", e.Target, "detail", e.Detail, "err", err)
 		return
 	}
 	c.log.Info("admin change", "user", e.User, "action", e.Action, "target", e.Target)
-}
-
-// unanswered lists refused and low-confidence questions, grouped.
-func (c *Console) unanswered(w http.ResponseWriter, r *http.Request) error {
-	si, _ := sessionFrom(r.Context())
-	var groups []unansweredGroup
-	if c.cfg.Unanswered != nil {
-		us, err := c.cfg.Unanswered.ListUnanswered(r.Context(), 5000)
-		if err != nil {
-			return fmt.Errorf("admin unanswered: %w", err)
-		}
-		groups = groupUnanswered(us)
-	}
-	sortBy := r.URL.Query().Get("sort")
-	if err := c.unansweredValidity(r.Context(), groups, sortBy); err != nil {
-		return fmt.Errorf("admin unanswered: %w", err)
-	}
-	return c.render(w, r, "unanswered", si, page{Title: "未解答问题", Groups: groups, Sort: sortBy})
-}
-
-// unansweredValidity gives each group the status today of the document its
-// best hit came from, and sorts by it when asked (sort=status): a question
-// answered only from an expired policy is a gap in the corpus too.
-func (c *Console) unansweredValidity(ctx context.Context, groups []unansweredGroup, sortBy string) error {
-	if c.cfg.Validity == nil {
-		return nil
-	}
-	ix, err := c.cfg.Validity.Validity(ctx)
-	if err != nil {
-		return err
-	}
-	day := c.cfg.Validity.Today()
-	for i := range groups {
-		if g := &groups[i]; g.Document != "" {
-			g.Validity = ix.Status(g.Document, nil, day)
-			g.DocTitle = ix.Title(g.Document)
-		}
-	}
-	if sortBy == "status" {
-		slices.SortStableFunc(groups, func(a, b unansweredGroup) int {
-			return cmp.Compare(groupOrder(a), groupOrder(b))
-		})
-	}
-	return nil
-}
-
-func groupOrder(g unansweredGroup) int {
-	if g.Validity == nil {
-		return -1 // nothing found at all
-	}
-	return statusOrder[g.Validity.Status]
 }
 
 // changed tells the searcher's view of the corpus that it changed.

@@ -11,6 +11,8 @@ import (
 	"time"
 
 	"golang.org/x/crypto/bcrypt"
+
+	"policybot/staff"
 )
 
 const cookieName = "policybot_session"
@@ -18,8 +20,8 @@ const cookieName = "policybot_session"
 // signedIn is the request's session and its user, read fresh from the user
 // store on every request so that disabling an account takes effect at once.
 type signedIn struct {
-	Session Session
-	User    User
+	Session staff.Session
+	User    staff.User
 }
 
 type ctxKey struct{}
@@ -36,14 +38,14 @@ func (c *Console) current(r *http.Request) (*signedIn, error) {
 		return nil, nil
 	}
 	sess, err := c.cfg.Sessions.Session(r.Context(), sessionID(ck.Value))
-	if errors.Is(err, ErrSessionNotFound) {
+	if errors.Is(err, staff.ErrSessionNotFound) {
 		return nil, nil
 	}
 	if err != nil {
 		return nil, err
 	}
 	u, err := c.cfg.Users.User(r.Context(), sess.User)
-	if errors.Is(err, ErrUserNotFound) {
+	if errors.Is(err, staff.ErrUserNotFound) {
 		return nil, nil
 	}
 	if err != nil {
@@ -71,7 +73,7 @@ func (c *Console) require(role string, fn handlerFunc) handlerFunc {
 			}
 			return userError(http.StatusUnauthorized, "请先登录。")
 		}
-		if role == RoleAdmin && !si.User.CanAdmin() {
+		if role == staff.RoleAdmin && !si.User.CanAdmin() {
 			return errForbidden
 		}
 		if r.Method == http.MethodPost {
@@ -86,7 +88,7 @@ func (c *Console) require(role string, fn handlerFunc) handlerFunc {
 // checkCSRF compares the form's token with the session's in constant time.
 // It parses the form, so it bounds the body first: an upload may be
 // MaxUpload plus room for the other fields, anything else 64 KiB.
-func (c *Console) checkCSRF(w http.ResponseWriter, r *http.Request, s Session) error {
+func (c *Console) checkCSRF(w http.ResponseWriter, r *http.Request, s staff.Session) error {
 	var err error
 	if strings.HasPrefix(r.Header.Get("Content-Type"), "multipart/form-data") {
 		r.Body = http.MaxBytesReader(w, r.Body, c.cfg.MaxUpload+64<<10)
@@ -179,7 +181,7 @@ func (c *Console) login(w http.ResponseWriter, r *http.Request) error {
 			Message: msgLocked})
 	}
 	u, err := c.cfg.Users.User(r.Context(), name)
-	if err != nil && !errors.Is(err, ErrUserNotFound) {
+	if err != nil && !errors.Is(err, staff.ErrUserNotFound) {
 		return err
 	}
 	ok := err == nil && !u.Disabled && bcrypt.CompareHashAndPassword([]byte(u.PasswordHash), []byte(password)) == nil
@@ -198,7 +200,7 @@ func (c *Console) login(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	token := randomToken()
-	sess := Session{ID: sessionID(token), User: u.Name, CSRF: randomToken(), Expires: c.now().Add(c.cfg.SessionTTL)}
+	sess := staff.Session{ID: sessionID(token), User: u.Name, CSRF: randomToken(), Expires: c.now().Add(c.cfg.SessionTTL)}
 	if err := c.cfg.Sessions.CreateSession(r.Context(), sess); err != nil {
 		return err
 	}

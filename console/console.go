@@ -1,8 +1,9 @@
 // Package console serves the web pages people use: the hotline console where
 // agents search the corpus and copy ready answers, and the admin pages where
 // admins upload, replace, retire and re-ingest documents and work through the
-// questions policybot could not answer. It owns sign-in (bcrypt passwords,
-// cookie sessions, CSRF tokens, lockout) and the audit log of admin changes.
+// questions policybot could not answer. It runs sign-in (bcrypt passwords,
+// cookie sessions, CSRF tokens, lockout) and records admin changes; the
+// accounts, sessions and audit log themselves are package staff's.
 package console
 
 import (
@@ -25,7 +26,9 @@ import (
 	"policybot/enterprise"
 	"policybot/policy"
 	"policybot/retrieval"
+	"policybot/staff"
 	"policybot/state"
+	"policybot/upload"
 )
 
 // Searcher finds clauses; *retrieval.Searcher implements it.
@@ -51,6 +54,14 @@ type UnansweredLister interface {
 	ListUnanswered(ctx context.Context, limit int) ([]state.Unanswered, error)
 }
 
+// HandledStore keeps which unanswered questions admins have dealt with;
+// state.Memory and postgres.Store implement it.
+type HandledStore interface {
+	MarkHandled(ctx context.Context, key string, h state.Handled) error
+	UnmarkHandled(ctx context.Context, key string) error
+	HandledQuestions(ctx context.Context) (map[string]state.Handled, error)
+}
+
 // PushLister is the log of policy pushes (/admin/pushes).
 type PushLister interface {
 	PushEntries(ctx context.Context, limit int) ([]state.PushEntry, error)
@@ -59,6 +70,7 @@ type PushLister interface {
 var (
 	_ DocumentStore    = retrieval.Store(nil)
 	_ UnansweredLister = (*state.Memory)(nil)
+	_ HandledStore     = (*state.Memory)(nil)
 )
 
 // DefaultMaxUpload bounds an uploaded document (the largest of the 78 real
@@ -73,12 +85,17 @@ type Config struct {
 	Store      DocumentStore
 	Unanswered UnansweredLister
 	Pushes     PushLister // nil hides /admin/pushes
-	Users      UserStore
-	Sessions   SessionStore
-	Audit      AuditLog
+	// Handled keeps the questions marked handled; nil hides the buttons.
+	Handled HandledStore
+	// Rerun answers a re-run of an unanswered question: an Asker that does
+	// not record the question again (nil: Asker, which does).
+	Rerun    Asker
+	Users    staff.UserStore
+	Sessions staff.SessionStore
+	Audit    staff.AuditLog
 	// LoginAttempts counts login attempts; nil: in this process only
 	// (replicas sharing a database pass postgres.Store).
-	LoginAttempts LoginAttempts
+	LoginAttempts staff.LoginAttempts
 	// Ingest parses, embeds and stores one uploaded document in one store
 	// transaction, replacing the document of the same ID, and summarises
 	// what it did; IngestFunc builds it from a retrieval.Ingester. An error
@@ -94,6 +111,10 @@ type Config struct {
 	// corrections; nil hides the form.
 	Validity  ValidityView
 	Overrides retrieval.Overrides
+	// Corrections keeps admins' corrections of an upload's metadata, made
+	// in its preview; nil hides the fields. Ingest and Reingest must store
+	// through upload.Corrected over the same store for them to apply.
+	Corrections upload.CorrectionStore
 	// Region is the region searched when the agent picks none (empty: the searcher's default).
 	Region string
 	// Matcher lists the policies that apply to a caller's enterprise
@@ -118,7 +139,7 @@ type Console struct {
 	log      *slog.Logger
 	pages    map[string]*template.Template
 	static   http.Handler
-	attempts LoginAttempts
+	attempts staff.LoginAttempts
 	now      func() time.Time
 	// sleep delays failed logins; tests replace it.
 	sleep func(context.Context, time.Duration)
@@ -133,7 +154,7 @@ var templateFS embed.FS
 //go:embed static
 var staticFS embed.FS
 
-var pageNames = []string{"login", "logout", "console", "clause", "match", "documents", "preview", "unanswered", "pushes", "error"}
+var pageNames = []string{"login", "logout", "console", "clause", "match", "documents", "preview", "unanswered", "pushes", "settings", "error"}
 
 // New returns a Console; it panics when the embedded templates do not parse,
 // which a test catches before any release.
@@ -181,31 +202,36 @@ func sleepCtx(ctx context.Context, d time.Duration) {
 func (c *Console) Mount(mux *http.ServeMux) {
 	mux.HandleFunc("GET /login", c.handle(c.loginForm))
 	mux.HandleFunc("POST /login", c.handle(c.login))
-	mux.HandleFunc("GET /logout", c.handle(c.require(RoleAgent, c.logoutForm)))
-	mux.HandleFunc("POST /logout", c.handle(c.require(RoleAgent, c.logout)))
+	mux.HandleFunc("GET /logout", c.handle(c.require(staff.RoleAgent, c.logoutForm)))
+	mux.HandleFunc("POST /logout", c.handle(c.require(staff.RoleAgent, c.logout)))
 	mux.Handle("GET /console/static/", c.staticHandler())
 
-	mux.HandleFunc("GET /console", c.handle(c.require(RoleAgent, c.search)))
-	mux.HandleFunc("GET /console/clause/{id}", c.handle(c.require(RoleAgent, c.clause)))
-	mux.HandleFunc("GET /console/answer", c.handle(c.require(RoleAgent, c.answer)))
+	mux.HandleFunc("GET /console", c.handle(c.require(staff.RoleAgent, c.search)))
+	mux.HandleFunc("GET /console/clause/{id}", c.handle(c.require(staff.RoleAgent, c.clause)))
+	mux.HandleFunc("GET /console/answer", c.handle(c.require(staff.RoleAgent, c.answer)))
+	mux.HandleFunc("GET /console/settings", c.handle(c.require(staff.RoleAgent, c.settings)))
+	mux.HandleFunc("POST /console/settings", c.handle(c.require(staff.RoleAgent, c.saveSettings)))
 	if c.cfg.Matcher != nil {
-		mux.HandleFunc("GET /console/match", c.handle(c.require(RoleAgent, c.match)))
-		mux.HandleFunc("POST /console/match", c.handle(c.require(RoleAgent, c.match)))
+		mux.HandleFunc("GET /console/match", c.handle(c.require(staff.RoleAgent, c.match)))
+		mux.HandleFunc("POST /console/match", c.handle(c.require(staff.RoleAgent, c.match)))
 	}
 
 	mux.HandleFunc("GET /admin", func(w http.ResponseWriter, r *http.Request) {
 		http.Redirect(w, r, "/admin/documents", http.StatusSeeOther)
 	})
-	mux.HandleFunc("GET /admin/documents", c.handle(c.require(RoleAdmin, c.documents)))
-	mux.HandleFunc("POST /admin/documents/preview", c.handle(c.require(RoleAdmin, c.preview)))
-	mux.HandleFunc("POST /admin/documents/commit", c.handle(c.require(RoleAdmin, c.commit)))
-	mux.HandleFunc("POST /admin/documents/{id}/retire", c.handle(c.require(RoleAdmin, c.setStatus(retrieval.StatusRetired))))
-	mux.HandleFunc("POST /admin/documents/{id}/activate", c.handle(c.require(RoleAdmin, c.setStatus(retrieval.StatusActive))))
-	mux.HandleFunc("POST /admin/documents/{id}/reingest", c.handle(c.require(RoleAdmin, c.reingest)))
-	mux.HandleFunc("POST /admin/documents/{id}/validity", c.handle(c.require(RoleAdmin, c.setValidity)))
-	mux.HandleFunc("GET /admin/unanswered", c.handle(c.require(RoleAdmin, c.unanswered)))
+	mux.HandleFunc("GET /admin/documents", c.handle(c.require(staff.RoleAdmin, c.documents)))
+	mux.HandleFunc("POST /admin/documents/preview", c.handle(c.require(staff.RoleAdmin, c.preview)))
+	mux.HandleFunc("POST /admin/documents/commit", c.handle(c.require(staff.RoleAdmin, c.commit)))
+	mux.HandleFunc("POST /admin/documents/{id}/retire", c.handle(c.require(staff.RoleAdmin, c.setStatus(retrieval.StatusRetired))))
+	mux.HandleFunc("POST /admin/documents/{id}/activate", c.handle(c.require(staff.RoleAdmin, c.setStatus(retrieval.StatusActive))))
+	mux.HandleFunc("POST /admin/documents/{id}/reingest", c.handle(c.require(staff.RoleAdmin, c.reingest)))
+	mux.HandleFunc("POST /admin/documents/{id}/validity", c.handle(c.require(staff.RoleAdmin, c.setValidity)))
+	mux.HandleFunc("GET /admin/unanswered", c.handle(c.require(staff.RoleAdmin, c.unanswered)))
+	mux.HandleFunc("GET /admin/unanswered.csv", c.handle(c.require(staff.RoleAdmin, c.unansweredCSV)))
+	mux.HandleFunc("POST /admin/unanswered/handled", c.handle(c.require(staff.RoleAdmin, c.markHandled)))
+	mux.HandleFunc("POST /admin/unanswered/reopen", c.handle(c.require(staff.RoleAdmin, c.reopen)))
 	if c.cfg.Pushes != nil {
-		mux.HandleFunc("GET /admin/pushes", c.handle(c.require(RoleAdmin, c.pushes)))
+		mux.HandleFunc("GET /admin/pushes", c.handle(c.require(staff.RoleAdmin, c.pushes)))
 	}
 }
 

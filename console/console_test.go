@@ -14,6 +14,7 @@ import (
 	"golang.org/x/text/encoding/simplifiedchinese"
 
 	"policybot/retrieval"
+	"policybot/staff"
 	"policybot/state"
 )
 
@@ -36,27 +37,27 @@ func TestRoutesByRole(t *testing.T) {
 		{"POST", "/admin/documents/xiaowei/retire", "", 401},
 		{"POST", "/logout", "", 401},
 
-		{"GET", "/console", RoleAgent, 200},
-		{"GET", "/console?q=续贷", RoleAgent, 200},
-		{"GET", clause, RoleAgent, 200},
-		{"GET", "/console/clause/xiaowei%2399", RoleAgent, 404},
-		{"GET", "/console/clause/nodoc%231", RoleAgent, 404},
-		{"GET", "/console/answer?q=续贷", RoleAgent, 200},
-		{"GET", "/admin/documents", RoleAgent, 403},
-		{"GET", "/admin/unanswered", RoleAgent, 403},
-		{"POST", "/admin/documents/xiaowei/retire", RoleAgent, 403},
-		{"POST", "/admin/documents/commit", RoleAgent, 403},
+		{"GET", "/console", staff.RoleAgent, 200},
+		{"GET", "/console?q=续贷", staff.RoleAgent, 200},
+		{"GET", clause, staff.RoleAgent, 200},
+		{"GET", "/console/clause/xiaowei%2399", staff.RoleAgent, 404},
+		{"GET", "/console/clause/nodoc%231", staff.RoleAgent, 404},
+		{"GET", "/console/answer?q=续贷", staff.RoleAgent, 200},
+		{"GET", "/admin/documents", staff.RoleAgent, 403},
+		{"GET", "/admin/unanswered", staff.RoleAgent, 403},
+		{"POST", "/admin/documents/xiaowei/retire", staff.RoleAgent, 403},
+		{"POST", "/admin/documents/commit", staff.RoleAgent, 403},
 
-		{"GET", "/console", RoleAdmin, 200},
-		{"GET", "/admin/documents", RoleAdmin, 200},
-		{"GET", "/admin/unanswered", RoleAdmin, 200},
-		{"POST", "/admin/documents/xiaowei/reingest", RoleAdmin, 409}, // an upload whose bytes were not kept
-		{"POST", "/admin/documents/missing/retire", RoleAdmin, 404},
-		{"POST", "/admin/documents/commit", RoleAdmin, 400}, // no previewed upload
+		{"GET", "/console", staff.RoleAdmin, 200},
+		{"GET", "/admin/documents", staff.RoleAdmin, 200},
+		{"GET", "/admin/unanswered", staff.RoleAdmin, 200},
+		{"POST", "/admin/documents/xiaowei/reingest", staff.RoleAdmin, 409}, // an upload whose bytes were not kept
+		{"POST", "/admin/documents/missing/retire", staff.RoleAdmin, 404},
+		{"POST", "/admin/documents/commit", staff.RoleAdmin, 400}, // no previewed upload
 	}
 	clients := map[string]*http.Client{}
 	tokens := map[string]string{}
-	for _, role := range []string{"", RoleAgent, RoleAdmin} {
+	for _, role := range []string{"", staff.RoleAgent, staff.RoleAdmin} {
 		clients[role], tokens[role] = h.clientAs(role)
 	}
 	for _, tt := range tests {
@@ -86,7 +87,7 @@ func TestRoutesByRole(t *testing.T) {
 
 func TestSearchPage(t *testing.T) {
 	h := newHarness(t)
-	cl, _ := h.clientAs(RoleAgent)
+	cl, _ := h.clientAs(staff.RoleAgent)
 	resp, body := h.get(cl, "/console?q="+url.QueryEscape("小微企业续贷怎么办"))
 	if resp.StatusCode != 200 {
 		t.Fatalf("status %d", resp.StatusCode)
@@ -108,7 +109,7 @@ func TestSearchPage(t *testing.T) {
 
 func TestClausePage(t *testing.T) {
 	h := newHarness(t)
-	cl, _ := h.clientAs(RoleAgent)
+	cl, _ := h.clientAs(staff.RoleAgent)
 	resp, body := h.get(cl, "/console/clause/xiaowei%232")
 	if resp.StatusCode != 200 {
 		t.Fatalf("status %d", resp.StatusCode)
@@ -122,7 +123,7 @@ func TestClausePage(t *testing.T) {
 
 func TestAnswerText(t *testing.T) {
 	h := newHarness(t)
-	cl, _ := h.clientAs(RoleAgent)
+	cl, _ := h.clientAs(staff.RoleAgent)
 	resp, body := h.get(cl, "/console/answer?q="+url.QueryEscape("小微企业续贷怎么办"))
 	if resp.StatusCode != 200 || !strings.HasPrefix(resp.Header.Get("Content-Type"), "text/plain") {
 		t.Fatalf("status %d, content type %q", resp.StatusCode, resp.Header.Get("Content-Type"))
@@ -137,8 +138,8 @@ func TestAnswerText(t *testing.T) {
 
 func TestCSRF(t *testing.T) {
 	h := newHarness(t)
-	cl, token := h.clientAs(RoleAdmin)
-	_, otherToken := h.clientAs(RoleAdmin) // a valid token of another session
+	cl, token := h.clientAs(staff.RoleAdmin)
+	_, otherToken := h.clientAs(staff.RoleAdmin) // a valid token of another session
 	tests := []struct {
 		name  string
 		token string
@@ -237,7 +238,7 @@ func TestLoginFailures(t *testing.T) {
 
 func TestDisabledUserLosesSession(t *testing.T) {
 	h := newHarness(t)
-	cl, _ := h.clientAs(RoleAgent)
+	cl, _ := h.clientAs(staff.RoleAgent)
 	if resp, _ := h.get(cl, "/console"); resp.StatusCode != 200 {
 		t.Fatalf("status %d", resp.StatusCode)
 	}
@@ -349,7 +350,7 @@ func TestUpload(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			h := newHarness(t)
-			cl, token := h.clientAs(RoleAdmin)
+			cl, token := h.clientAs(staff.RoleAdmin)
 			ctx := context.Background()
 			before, _ := h.store.Documents(ctx)
 			resp := h.upload(cl, token, tt.file, tt.data, "")
@@ -406,7 +407,7 @@ func TestUpload(t *testing.T) {
 
 func TestReplace(t *testing.T) {
 	h := newHarness(t)
-	cl, token := h.clientAs(RoleAdmin)
+	cl, token := h.clientAs(staff.RoleAdmin)
 	newer := strings.ReplaceAll(testDoc, "降至1%以下", "降至0.8%以下")
 	resp := h.upload(cl, token, "whatever-name.txt", []byte(newer), "xiaowei")
 	if resp.StatusCode != 200 || !strings.Contains(bodyOf(resp), "将替换已有文件 xiaowei") {
@@ -432,8 +433,8 @@ func TestReplace(t *testing.T) {
 
 func TestRetireAndActivate(t *testing.T) {
 	h := newHarness(t)
-	cl, token := h.clientAs(RoleAdmin)
-	agent, _ := h.clientAs(RoleAgent)
+	cl, token := h.clientAs(staff.RoleAdmin)
+	agent, _ := h.clientAs(staff.RoleAgent)
 	search := func() string {
 		_, body := h.get(agent, "/console?q="+url.QueryEscape("小微企业续贷"))
 		return body
@@ -466,7 +467,7 @@ func TestUnanswered(t *testing.T) {
 	for i, q := range []string{"外资企业怎么退税？", "外资企业怎么退税", "养老保险断缴怎么办", "外资企业 怎么退税？"} {
 		h.state.RecordUnanswered(ctx, state.Unanswered{Question: q, Region: "天津市", Refused: i != 2, BestScore: 0.1 * float64(i), At: base.Add(time.Duration(i) * time.Minute)})
 	}
-	cl, _ := h.clientAs(RoleAdmin)
+	cl, _ := h.clientAs(staff.RoleAdmin)
 	_, body := h.get(cl, "/admin/unanswered")
 	i1, i2 := strings.Index(body, "外资企业 怎么退税？"), strings.Index(body, "养老保险断缴怎么办")
 	if i1 < 0 || i2 < 0 || i1 > i2 {

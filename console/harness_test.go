@@ -20,7 +20,9 @@ import (
 	"policybot/embeddings"
 	"policybot/enterprise"
 	"policybot/retrieval"
+	"policybot/staff"
 	"policybot/state"
+	"policybot/upload"
 )
 
 // testDoc is a small policy document in the layout of the real corpus.
@@ -39,18 +41,20 @@ const testDoc = `天津市支持小微企业融资的若干措施
 `
 
 type harness struct {
-	t         *testing.T
-	c         *Console
-	srv       *httptest.Server
-	store     *retrieval.MemoryStore
-	users     *FileStore
-	state     *state.Memory
-	sources   *testSources
-	overrides *retrieval.MemoryOverrides
-	profiles  *enterprise.FileProfiles
-	ingest    func(ctx context.Context, name string, data []byte) (string, error)
-	now       time.Time
-	password  string
+	t           *testing.T
+	c           *Console
+	srv         *httptest.Server
+	store       *retrieval.MemoryStore
+	users       *staff.FileStore
+	state       *state.Memory
+	sources     *testSources
+	overrides   *retrieval.MemoryOverrides
+	corrections *upload.MemoryCorrections
+	profiles    *enterprise.FileProfiles
+	ingest      func(ctx context.Context, name string, data []byte) (string, error)
+	ingester    *retrieval.Ingester // of the corpus, as policybot ingest
+	now         time.Time
+	password    string
 }
 
 // newHarness serves a Console over the real memory store, local embedder,
@@ -62,9 +66,10 @@ func newHarnessWith(t *testing.T, corpus fs.FS) *harness {
 	t.Helper()
 	ctx := context.Background()
 	h := &harness{t: t, store: retrieval.NewMemoryStore(), state: state.NewMemory(), password: "correct horse 1",
-		now: time.Now(), sources: &testSources{MemorySources: NewMemorySources()}}
+		now: time.Now(), sources: &testSources{MemorySources: upload.NewMemorySources()}}
 	emb := embeddings.NewLocal(256)
 	ing := &retrieval.Ingester{Store: h.store, Embedder: emb}
+	h.ingester = ing
 	// xiaowei stands for an upload from before sources were kept: stored,
 	// but with no bytes to re-ingest.
 	h.ingest = IngestFunc(ing, nil)
@@ -79,16 +84,18 @@ func newHarnessWith(t *testing.T, corpus fs.FS) *harness {
 	searcher := retrieval.NewSearcher(h.store, emb, "天津市")
 	searcher.SetClock(func() time.Time { return time.Date(2026, 12, 2, 4, 0, 0, 0, time.UTC) })
 	h.overrides = &retrieval.MemoryOverrides{}
+	h.corrections = &upload.MemoryCorrections{}
+	corrected := &retrieval.Ingester{Store: upload.Corrected(h.store, h.corrections), Embedder: emb}
 	h.profiles, _ = enterprise.NewFileProfiles("")
 	searcher.SetOverrides(h.overrides)
 	asker := answer.New(answer.Config{Searcher: searcher, Recorder: h.state, DefaultRegion: "天津市"})
 	var err error
-	h.users, err = NewFileStore(t.TempDir())
+	h.users, err = staff.NewFileStore(t.TempDir())
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, u := range []struct{ name, role string }{{"agent1", RoleAgent}, {"admin1", RoleAdmin}} {
-		nu, err := NewUser(u.name, u.role, h.password, h.now)
+	for _, u := range []struct{ name, role string }{{"agent1", staff.RoleAgent}, {"admin1", staff.RoleAdmin}} {
+		nu, err := staff.NewUser(u.name, u.role, h.password, h.now)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -97,10 +104,12 @@ func newHarnessWith(t *testing.T, corpus fs.FS) *harness {
 		}
 	}
 	h.c = New(Config{
-		Searcher: searcher, Asker: asker, Store: h.store, Unanswered: h.state,
-		Users: h.users, Sessions: NewMemorySessions(), Audit: h.users,
-		Ingest: IngestFunc(ing, h.sources), Reingest: ReingestFunc(ing, h.store, h.sources, nil),
-		Validity: searcher, Overrides: h.overrides, Matcher: searcher, Pushes: h.state, Profiles: h.profiles,
+		Searcher: searcher, Asker: asker, Store: h.store, Unanswered: h.state, Handled: h.state,
+		Rerun: answer.New(answer.Config{Searcher: searcher, DefaultRegion: "天津市"}),
+		Users: h.users, Sessions: staff.NewMemorySessions(), Audit: h.users,
+		Ingest: IngestFunc(corrected, h.sources), Reingest: ReingestFunc(corrected, h.store, h.sources, nil),
+		Corrections: h.corrections,
+		Validity:    searcher, Overrides: h.overrides, Matcher: searcher, Pushes: h.state, Profiles: h.profiles,
 		Region: "天津市", MaxUpload: 64 << 10,
 		Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
 	})
@@ -113,10 +122,10 @@ func newHarnessWith(t *testing.T, corpus fs.FS) *harness {
 	return h
 }
 
-// testSources is a MemorySources whose SaveSource can be made to fail, as a
+// testSources is an upload.MemorySources whose SaveSource can be made to fail, as a
 // database would when it is down.
 type testSources struct {
-	*MemorySources
+	*upload.MemorySources
 	failSave atomic.Bool
 }
 
@@ -197,9 +206,9 @@ func bodyOf(resp *http.Response) string {
 func (h *harness) clientAs(role string) (*http.Client, string) {
 	cl := h.client()
 	switch role {
-	case RoleAgent:
+	case staff.RoleAgent:
 		return cl, h.login(cl, "agent1")
-	case RoleAdmin:
+	case staff.RoleAdmin:
 		return cl, h.login(cl, "admin1")
 	}
 	return cl, strings.Repeat("0", 64)
@@ -211,4 +220,10 @@ func regexpFind(pattern, s string) string {
 		return ""
 	}
 	return m[1]
+}
+
+func readAll(resp *http.Response) string {
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return string(b)
 }

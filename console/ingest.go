@@ -10,70 +10,13 @@ import (
 	"net/http"
 	"path"
 	"path/filepath"
-	"slices"
 	"strings"
-	"sync"
 	"testing/fstest"
 
 	"policybot/policy"
 	"policybot/retrieval"
+	"policybot/upload"
 )
-
-// SourceStore keeps the original bytes of uploaded documents, so an upload
-// can be re-ingested (after a parser upgrade, say) like a file on disk.
-// postgres.Store implements it, and MemorySources for the embedded default.
-type SourceStore interface {
-	// SaveSource keeps name and data as the source of document docID,
-	// replacing what was kept before.
-	SaveSource(ctx context.Context, docID, name string, data []byte) error
-	// Source returns what SaveSource kept for docID, or ErrSourceNotFound.
-	Source(ctx context.Context, docID string) (name string, data []byte, err error)
-}
-
-// ErrSourceNotFound is returned by SourceStore.Source when no source is kept
-// for a document.
-var ErrSourceNotFound = errors.New("no source kept for document")
-
-var _ SourceStore = (*MemorySources)(nil)
-
-// MemorySources is a SourceStore in memory. Its sources live as long as the
-// process, like the documents of retrieval.MemoryStore they belong to.
-type MemorySources struct {
-	mu      sync.Mutex
-	sources map[string]keptSource
-}
-
-type keptSource struct {
-	name string
-	data []byte
-}
-
-// NewMemorySources returns an empty MemorySources.
-func NewMemorySources() *MemorySources {
-	return &MemorySources{sources: map[string]keptSource{}}
-}
-
-// SaveSource keeps a copy of data: the caller's buffer may be reused.
-func (m *MemorySources) SaveSource(_ context.Context, docID, name string, data []byte) error {
-	if docID == "" {
-		return errors.New("save source: empty document id")
-	}
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	m.sources[docID] = keptSource{name: name, data: slices.Clone(data)}
-	return nil
-}
-
-// Source returns a copy of the kept bytes, so callers cannot change them.
-func (m *MemorySources) Source(_ context.Context, docID string) (string, []byte, error) {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	s, ok := m.sources[docID]
-	if !ok {
-		return "", nil, fmt.Errorf("source of %q: %w", docID, ErrSourceNotFound)
-	}
-	return s.name, slices.Clone(s.data), nil
-}
 
 // uploadDir is the first element of an uploaded document's Source. Sources
 // of files on disk are absolute and the embedded seeds sit at the top of
@@ -106,7 +49,7 @@ var errSkippedName = userError(http.StatusBadRequest, "文件名不能以“.”
 // bytes are then kept in sources (nil: not kept, and such uploads cannot be
 // re-ingested). When only keeping them fails, the summary is returned with
 // an error wrapping ErrSourceNotSaved.
-func IngestFunc(in *retrieval.Ingester, sources SourceStore) func(ctx context.Context, name string, data []byte) (string, error) {
+func IngestFunc(in *retrieval.Ingester, sources upload.SourceStore) func(ctx context.Context, name string, data []byte) (string, error) {
 	in = single(in)
 	return func(ctx context.Context, name string, data []byte) (string, error) {
 		p := uploadPath(name, data)
@@ -150,7 +93,7 @@ var errFileGone = userError(http.StatusConflict, "该文件的源文件已不存
 // again from its Source — an upload's bytes kept in sources (may be nil), an
 // absolute file path, or a path in corpus (the embedded seeds; may be nil) —
 // and stored anew when its bytes or the parser changed.
-func ReingestFunc(in *retrieval.Ingester, store DocumentStore, sources SourceStore, corpus fs.FS) func(ctx context.Context, id string) (string, error) {
+func ReingestFunc(in *retrieval.Ingester, store DocumentStore, sources upload.SourceStore, corpus fs.FS) func(ctx context.Context, id string) (string, error) {
 	in = single(in)
 	return func(ctx context.Context, id string) (string, error) {
 		doc, _, err := store.Document(ctx, id)
@@ -201,12 +144,12 @@ func ReingestFunc(in *retrieval.Ingester, store DocumentStore, sources SourceSto
 
 // keptUpload returns the kept bytes of the uploaded document doc, or
 // errNoSource when none are kept or those kept are another version's.
-func keptUpload(ctx context.Context, sources SourceStore, doc retrieval.StoredDocument) ([]byte, error) {
+func keptUpload(ctx context.Context, sources upload.SourceStore, doc retrieval.StoredDocument) ([]byte, error) {
 	if sources == nil {
 		return nil, errNoSource
 	}
 	name, data, err := sources.Source(ctx, doc.ID)
-	if errors.Is(err, ErrSourceNotFound) {
+	if errors.Is(err, upload.ErrSourceNotFound) {
 		return nil, errNoSource
 	}
 	if err != nil {

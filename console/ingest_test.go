@@ -15,13 +15,15 @@ import (
 	"policybot/embeddings"
 	"policybot/policy"
 	"policybot/retrieval"
+	"policybot/staff"
+	"policybot/upload"
 )
 
 func TestMemorySources(t *testing.T) {
 	ctx := context.Background()
-	m := NewMemorySources()
-	if _, _, err := m.Source(ctx, "a"); !errors.Is(err, ErrSourceNotFound) {
-		t.Fatalf("Source(missing) error = %v, want ErrSourceNotFound", err)
+	m := upload.NewMemorySources()
+	if _, _, err := m.Source(ctx, "a"); !errors.Is(err, upload.ErrSourceNotFound) {
+		t.Fatalf("Source(missing) error = %v, want upload.ErrSourceNotFound", err)
 	}
 	buf := []byte("第一版")
 	if err := m.SaveSource(ctx, "a", "a.txt", buf); err != nil {
@@ -87,38 +89,38 @@ func TestReingestFunc(t *testing.T) {
 		name string
 		// setup stores document "seed", "disk" or "up" and returns the
 		// sources and corpus re-ingestion reads, and the bytes it must find.
-		setup   func(t *testing.T, ing *retrieval.Ingester) (SourceStore, fs.FS, []byte)
+		setup   func(t *testing.T, ing *retrieval.Ingester) (upload.SourceStore, fs.FS, []byte)
 		id      string
 		wantErr error // nil: re-ingested from the returned bytes
 	}{
-		{name: "Upload", id: "up", setup: func(t *testing.T, ing *retrieval.Ingester) (SourceStore, fs.FS, []byte) {
-			src := NewMemorySources()
+		{name: "Upload", id: "up", setup: func(t *testing.T, ing *retrieval.Ingester) (upload.SourceStore, fs.FS, []byte) {
+			src := upload.NewMemorySources()
 			mustIngest(t, IngestFunc(ing, src), "up.txt", v1)
 			return src, nil, v1
 		}},
-		{name: "UploadReplaced", id: "up", setup: func(t *testing.T, ing *retrieval.Ingester) (SourceStore, fs.FS, []byte) {
-			src := NewMemorySources()
+		{name: "UploadReplaced", id: "up", setup: func(t *testing.T, ing *retrieval.Ingester) (upload.SourceStore, fs.FS, []byte) {
+			src := upload.NewMemorySources()
 			mustIngest(t, IngestFunc(ing, src), "up.txt", v1)
 			mustIngest(t, IngestFunc(ing, src), "up.md", v2)
 			return src, nil, v2
 		}},
-		{name: "UploadNotKept", id: "up", wantErr: errNoSource, setup: func(t *testing.T, ing *retrieval.Ingester) (SourceStore, fs.FS, []byte) {
+		{name: "UploadNotKept", id: "up", wantErr: errNoSource, setup: func(t *testing.T, ing *retrieval.Ingester) (upload.SourceStore, fs.FS, []byte) {
 			mustIngest(t, IngestFunc(ing, nil), "up.txt", v1)
-			return NewMemorySources(), nil, nil
+			return upload.NewMemorySources(), nil, nil
 		}},
-		{name: "NoSourceStore", id: "up", wantErr: errNoSource, setup: func(t *testing.T, ing *retrieval.Ingester) (SourceStore, fs.FS, []byte) {
-			mustIngest(t, IngestFunc(ing, NewMemorySources()), "up.txt", v1)
+		{name: "NoSourceStore", id: "up", wantErr: errNoSource, setup: func(t *testing.T, ing *retrieval.Ingester) (upload.SourceStore, fs.FS, []byte) {
+			mustIngest(t, IngestFunc(ing, upload.NewMemorySources()), "up.txt", v1)
 			return nil, nil, nil
 		}},
-		{name: "OnlyAnEarlierVersionKept", id: "up", wantErr: errNoSource, setup: func(t *testing.T, ing *retrieval.Ingester) (SourceStore, fs.FS, []byte) {
+		{name: "OnlyAnEarlierVersionKept", id: "up", wantErr: errNoSource, setup: func(t *testing.T, ing *retrieval.Ingester) (upload.SourceStore, fs.FS, []byte) {
 			// v2 was stored but keeping its bytes failed: v1's bytes must
 			// not silently bring back the old text.
-			src := NewMemorySources()
+			src := upload.NewMemorySources()
 			mustIngest(t, IngestFunc(ing, src), "up.txt", v1)
 			mustIngest(t, IngestFunc(ing, nil), "up.txt", v2)
 			return src, nil, nil
 		}},
-		{name: "File", id: "disk", setup: func(t *testing.T, ing *retrieval.Ingester) (SourceStore, fs.FS, []byte) {
+		{name: "File", id: "disk", setup: func(t *testing.T, ing *retrieval.Ingester) (upload.SourceStore, fs.FS, []byte) {
 			p := filepath.Join(t.TempDir(), "disk.txt")
 			if err := os.WriteFile(p, v2, 0o644); err != nil {
 				t.Fatal(err)
@@ -126,9 +128,9 @@ func TestReingestFunc(t *testing.T) {
 			if _, err := ing.IngestPaths(ctx, p); err != nil {
 				t.Fatal(err)
 			}
-			return NewMemorySources(), nil, v2
+			return upload.NewMemorySources(), nil, v2
 		}},
-		{name: "FileGone", id: "disk", wantErr: errFileGone, setup: func(t *testing.T, ing *retrieval.Ingester) (SourceStore, fs.FS, []byte) {
+		{name: "FileGone", id: "disk", wantErr: errFileGone, setup: func(t *testing.T, ing *retrieval.Ingester) (upload.SourceStore, fs.FS, []byte) {
 			p := filepath.Join(t.TempDir(), "disk.txt")
 			if err := os.WriteFile(p, v2, 0o644); err != nil {
 				t.Fatal(err)
@@ -139,19 +141,19 @@ func TestReingestFunc(t *testing.T) {
 			if err := os.Remove(p); err != nil {
 				t.Fatal(err)
 			}
-			return NewMemorySources(), nil, nil
+			return upload.NewMemorySources(), nil, nil
 		}},
-		{name: "Seed", id: "seed", setup: func(t *testing.T, ing *retrieval.Ingester) (SourceStore, fs.FS, []byte) {
+		{name: "Seed", id: "seed", setup: func(t *testing.T, ing *retrieval.Ingester) (upload.SourceStore, fs.FS, []byte) {
 			if _, err := ing.IngestFS(ctx, seeds, "."); err != nil {
 				t.Fatal(err)
 			}
-			return NewMemorySources(), seeds, v1
+			return upload.NewMemorySources(), seeds, v1
 		}},
-		{name: "SeedGone", id: "seed", wantErr: errNoSource, setup: func(t *testing.T, ing *retrieval.Ingester) (SourceStore, fs.FS, []byte) {
+		{name: "SeedGone", id: "seed", wantErr: errNoSource, setup: func(t *testing.T, ing *retrieval.Ingester) (upload.SourceStore, fs.FS, []byte) {
 			if _, err := ing.IngestFS(ctx, seeds, "."); err != nil {
 				t.Fatal(err)
 			}
-			return NewMemorySources(), fstest.MapFS{}, nil
+			return upload.NewMemorySources(), fstest.MapFS{}, nil
 		}},
 	}
 	for _, tt := range tests {
@@ -221,7 +223,7 @@ func (h *harness) commitUpload(cl *http.Client, token, name string, data []byte,
 func TestReingestUpload(t *testing.T) {
 	ctx := context.Background()
 	h := newHarness(t)
-	cl, token := h.clientAs(RoleAdmin)
+	cl, token := h.clientAs(staff.RoleAdmin)
 	v1 := []byte(strings.ReplaceAll(testDoc, "天津市支持小微企业融资的若干措施", "天津市融资担保补助办法"))
 	v2 := []byte(strings.ReplaceAll(string(v1), "降至1%以下", "降至0.8%以下"))
 	tests := []struct {
@@ -260,7 +262,7 @@ func TestReingestUpload(t *testing.T) {
 func TestUploadSourceNotSaved(t *testing.T) {
 	ctx := context.Background()
 	h := newHarness(t)
-	cl, token := h.clientAs(RoleAdmin)
+	cl, token := h.clientAs(staff.RoleAdmin)
 	v1 := []byte(strings.ReplaceAll(testDoc, "天津市支持小微企业融资的若干措施", "天津市融资担保补助办法"))
 	v2 := []byte(strings.ReplaceAll(string(v1), "降至1%以下", "降至0.8%以下"))
 	h.commitUpload(cl, token, "danbao.txt", v1, "")
@@ -304,13 +306,13 @@ func TestIngestFuncSkippedName(t *testing.T) {
 	for _, name := range []string{"README.md", ".draft.txt"} {
 		t.Run(name, func(t *testing.T) {
 			store := retrieval.NewMemoryStore()
-			src := NewMemorySources()
+			src := upload.NewMemorySources()
 			ing := &retrieval.Ingester{Store: store, Embedder: embeddings.NewLocal(64)}
 			_, err := IngestFunc(ing, src)(context.Background(), name, []byte(testDoc))
 			if status, _ := statusOf(err); !errors.Is(err, errSkippedName) || status != 400 {
 				t.Fatalf("ingest %s: error %v (status %d), want errSkippedName", name, err, status)
 			}
-			if _, _, err := src.Source(context.Background(), policy.DocumentID(name)); !errors.Is(err, ErrSourceNotFound) {
+			if _, _, err := src.Source(context.Background(), policy.DocumentID(name)); !errors.Is(err, upload.ErrSourceNotFound) {
 				t.Errorf("a source was kept for an upload not stored: %v", err)
 			}
 		})

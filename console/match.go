@@ -1,16 +1,16 @@
 package console
 
 import (
-	"unicode/utf8"
-
 	"errors"
 	"fmt"
 	"net/http"
-	"policybot/state"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"policybot/enterprise"
+	"policybot/staff"
+	"policybot/state"
 )
 
 // maxMatchesListed bounds the page; the agent narrows the profile for more.
@@ -91,7 +91,7 @@ func (c *Console) match(w http.ResponseWriter, r *http.Request) error {
 		if err := c.cfg.Profiles.SaveProfile(r.Context(), callerKey(v.Caller), v.Profile); err != nil {
 			return fmt.Errorf("console save profile: %w", err)
 		}
-		c.audit(r, AuditEntry{User: si.User.Name, Action: "save profile", Target: callerKey(v.Caller)})
+		c.audit(r, staff.AuditEntry{User: si.User.Name, Action: "save profile", Target: callerKey(v.Caller)})
 		p.Notice = "已保存该来电企业的信息。"
 	}
 	cands, err := c.cfg.Matcher.Applicable(r.Context(), "")

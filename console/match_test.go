@@ -7,6 +7,7 @@ import (
 	"strings"
 	"testing"
 
+	"policybot/staff"
 	"policybot/state"
 )
 
@@ -16,7 +17,7 @@ import (
 // needs a signed-in agent.
 func TestMatchPage(t *testing.T) {
 	h := newHarness(t)
-	cl, _ := h.clientAs(RoleAgent)
+	cl, _ := h.clientAs(staff.RoleAgent)
 	resp, body := h.get(cl, "/console/match")
 	if resp.StatusCode != http.StatusOK || !strings.Contains(body, `name="region"`) || strings.Contains(body, "找到") {
 		t.Fatalf("empty form: %d\n%s", resp.StatusCode, body)
@@ -48,12 +49,12 @@ func TestPushesPage(t *testing.T) {
 	if err := h.state.RecordPush(context.Background(), state.PushEntry{Enterprise: "wechat:#1a2b3c", Documents: []string{"天津市支持小微企业融资的若干措施"}, Outcome: "customer_service"}); err != nil {
 		t.Fatal(err)
 	}
-	admin, _ := h.clientAs(RoleAdmin)
+	admin, _ := h.clientAs(staff.RoleAdmin)
 	resp, body := h.get(admin, "/admin/pushes")
 	if resp.StatusCode != http.StatusOK || !strings.Contains(body, "wechat:#1a2b3c") || !strings.Contains(body, "天津市支持小微企业融资的若干措施") || !strings.Contains(body, "customer_service") {
 		t.Errorf("push log: %d\n%s", resp.StatusCode, body)
 	}
-	agent, _ := h.clientAs(RoleAgent)
+	agent, _ := h.clientAs(staff.RoleAgent)
 	if resp, _ := h.get(agent, "/admin/pushes"); resp.StatusCode != http.StatusForbidden {
 		t.Errorf("agent: %d, want 403", resp.StatusCode)
 	}
@@ -63,7 +64,7 @@ func TestPushesPage(t *testing.T) {
 // session's CSRF token, audited) and loads it again for the next call.
 func TestCallerProfile(t *testing.T) {
 	h := newHarness(t)
-	cl, csrf := h.clientAs(RoleAgent)
+	cl, csrf := h.clientAs(staff.RoleAgent)
 	form := url.Values{"csrf": {csrf}, "caller": {"022-12345678"}, "region": {"天津市"}, "size": {"micro"}, "quals_known": {"1"}, "save": {"1"}}
 	resp := h.post(cl, "/console/match", form)
 	body := bodyOf(resp)

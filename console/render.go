@@ -6,13 +6,12 @@ import (
 	"html/template"
 	"net/http"
 	"net/url"
-	"slices"
-	"sort"
 	"strings"
 	"time"
 
 	"policybot/policy"
 	"policybot/retrieval"
+	"policybot/staff"
 	"policybot/state"
 )
 
@@ -26,33 +25,37 @@ type page struct {
 	Name    string
 
 	// set by render
-	User *User
+	User *staff.User
 	CSRF string
 
-	Query       string
-	Region      string
-	Hits        []hitView
-	Elapsed     string
-	Searched    bool
-	Doc         retrieval.StoredDocument
-	Clauses     []clauseView
-	Current     int // index into Clauses of the clause asked for
-	Documents   []retrieval.StoredDocument
-	Rows        []docRow // Documents with their validity
-	Sort        string
-	StatusQ     string // the search's status filter (in_force: 只看现行)
-	AsOf        string // the search's day, empty: today
-	Today       string
-	Audit       []AuditEntry
-	Preview     *previewView
-	Groups      []unansweredGroup
-	CanReing    bool
-	CanOverride bool
-	MaxUpload   string
-	Match       *matchView
-	CanMatch    bool
-	Pushes      []state.PushEntry
-	CanPushes   bool
+	Query        string
+	Region       string
+	Results      []hitGroup // hits grouped by document
+	HitCount     int
+	Filter       hitFilter
+	OwnRegion    string // the agent's own default region
+	ServerRegion string
+	Nav          *clauseNav
+	Elapsed      string
+	Searched     bool
+	Doc          retrieval.StoredDocument
+	Clauses      []clauseView
+	Current      int      // index into Clauses of the clause asked for
+	Docs         *docList // a page of the admin's document list
+	Sort         string
+	StatusQ      string // the search's status filter (in_force: 只看现行)
+	AsOf         string // the search's day, empty: today
+	Today        string
+	Audit        []staff.AuditEntry
+	Preview      *previewView
+	Unanswered   *unansweredList
+	CanReing     bool
+	CanOverride  bool
+	MaxUpload    string
+	Match        *matchView
+	CanMatch     bool
+	Pushes       []state.PushEntry
+	CanPushes    bool
 }
 
 type hitView struct {
@@ -64,19 +67,6 @@ type hitView struct {
 type clauseView struct {
 	policy.Clause
 	Anchor string
-	Near   bool // within two clauses of the one asked for
-}
-
-type unansweredGroup struct {
-	Question string // as last asked
-	Document string // the best hit's document, when one was found
-	DocTitle string
-	Validity *policy.ValidityStatus // of Document, today
-	Count    int
-	Refused  int
-	Regions  []string
-	Best     float64
-	Last     time.Time
 }
 
 // render executes a page into a buffer first, so a template error becomes a
@@ -98,17 +88,17 @@ func (c *Console) render(w http.ResponseWriter, r *http.Request, name string, si
 }
 
 var funcs = template.FuncMap{
-	"join":      strings.Join,
-	"path":      func(p []string) string { return strings.Join(p, " › ") },
-	"clauseURL": clauseURL,
-	"time":      func(t time.Time) string { return t.Local().Format("2006-01-02 15:04") },
-	"score":     func(f float64) string { return fmt.Sprintf("%.2f", f) },
-	"orDash": func(s string) string {
-		if s == "" {
-			return "—"
-		}
-		return s
-	},
+	"kinds":      func() any { return kindNames },
+	"kindName":   kindName,
+	"isUpload":   isUpload,
+	"statuses":   func() []string { return statusList },
+	"statusName": func(s string) string { return statusNames[s] },
+	"join":       strings.Join,
+	"path":       func(p []string) string { return strings.Join(p, " › ") },
+	"clauseURL":  clauseURL,
+	"time":       func(t time.Time) string { return t.Local().Format("2006-01-02 15:04") },
+	"score":      func(f float64) string { return fmt.Sprintf("%.2f", f) },
+	"orDash":     orDash,
 	"statusText": func(s string) string {
 		if s == retrieval.StatusRetired {
 			return "已停用"
@@ -136,122 +126,14 @@ var funcs = template.FuncMap{
 }
 
 var actionNames = map[string]string{
-	"upload": "上传", "replace": "替换", "retire": "停用", "activate": "恢复", "reingest": "重新入库", "validity": "效力更正",
+	"upload": "上传", "replace": "替换", "retire": "停用", "activate": "恢复", "reingest": "重新入库", "validity": "效力更正", "handled": "标记已处理", "reopen": "重新打开",
 }
 
 func clauseURL(id string) string { return "/console/clause/" + url.PathEscape(id) }
-
-// highlight escapes text and wraps every occurrence of a term in <mark>.
-// Matches are found on the raw text and each piece is escaped on its own, so
-// a term can never cut through an entity or inject markup.
-func highlight(text string, terms []string) template.HTML {
-	lower := asciiLower(text)
-	marked := make([]bool, len(text))
-	for _, t := range terms {
-		t = asciiLower(strings.TrimSpace(t))
-		if t == "" {
-			continue
-		}
-		for i := 0; ; {
-			j := strings.Index(lower[i:], t)
-			if j < 0 {
-				break
-			}
-			for k := i + j; k < i+j+len(t); k++ {
-				marked[k] = true
-			}
-			i += j + len(t)
-		}
-	}
-	var b strings.Builder
-	for i := 0; i < len(text); {
-		j := i
-		for j < len(text) && marked[j] == marked[i] {
-			j++
-		}
-		if marked[i] {
-			b.WriteString("<mark>")
-			b.WriteString(template.HTMLEscapeString(text[i:j]))
-			b.WriteString("</mark>")
-		} else {
-			b.WriteString(template.HTMLEscapeString(text[i:j]))
-		}
-		i = j
-	}
-	return template.HTML(b.String())
-}
-
-// asciiLower lower-cases ASCII letters only, keeping byte offsets intact.
-func asciiLower(s string) string {
-	return strings.Map(func(r rune) rune {
-		if 'A' <= r && r <= 'Z' {
-			return r + 'a' - 'A'
-		}
-		return r
-	}, s)
-}
 
 func sizeText(n int64) string {
 	if n >= 1<<20 && n%(1<<20) == 0 {
 		return fmt.Sprintf("%d MiB", n>>20)
 	}
 	return fmt.Sprintf("%d KiB", n>>10)
-}
-
-// groupUnanswered groups questions by their normalised form (case, width and
-// spacing and trailing punctuation folded), counts them and sorts the groups
-// newest first.
-func groupUnanswered(us []state.Unanswered) []unansweredGroup {
-	idx := map[string]int{}
-	var gs []unansweredGroup
-	for _, u := range us {
-		key := normalizeQuestion(u.Question)
-		if key == "" {
-			continue
-		}
-		i, ok := idx[key]
-		if !ok {
-			i = len(gs)
-			idx[key] = i
-			gs = append(gs, unansweredGroup{Question: strings.TrimSpace(u.Question), Best: u.BestScore, Last: u.At, Document: u.Document})
-		}
-		g := &gs[i]
-		g.Count++
-		if u.Refused {
-			g.Refused++
-		}
-		if u.BestScore > g.Best || (g.Document == "" && u.Document != "") {
-			g.Best = max(g.Best, u.BestScore)
-			if u.Document != "" {
-				g.Document = u.Document
-			}
-		}
-		if u.At.After(g.Last) {
-			g.Last, g.Question = u.At, strings.TrimSpace(u.Question)
-		}
-		if u.Region != "" && !slices.Contains(g.Regions, u.Region) {
-			g.Regions = append(g.Regions, u.Region)
-		}
-	}
-	sort.SliceStable(gs, func(i, j int) bool { return gs[i].Last.After(gs[j].Last) })
-	return gs
-}
-
-// normalizeQuestion folds full-width forms, case and whitespace and drops
-// trailing punctuation, so 「续贷怎么办？」 and 「续贷怎么办」 count as one.
-func normalizeQuestion(q string) string {
-	var b strings.Builder
-	for _, r := range q {
-		switch {
-		case r == '\u3000' || r == ' ' || r == '\t' || r == '\n' || r == '\r':
-			continue
-		case r >= '\uFF01' && r <= '\uFF5E':
-			r -= 0xFEE0
-		}
-		if 'A' <= r && r <= 'Z' {
-			r += 'a' - 'A'
-		}
-		b.WriteRune(r)
-	}
-	return strings.TrimRight(b.String(), "?!.。！？，,；;…~")
 }

@@ -11,6 +11,7 @@ import (
 
 	"policybot/policy"
 	"policybot/retrieval"
+	"policybot/staff"
 )
 
 // ValidityView works out documents' validity; *retrieval.Searcher implements it.
@@ -33,6 +34,10 @@ var statusNames = map[string]string{
 	policy.StatusSuperseded:    "已被替代",
 	policy.StatusUnknown:       "效力待定",
 }
+
+// statusList is the order statuses are offered in a filter.
+var statusList = []string{policy.StatusInForce, policy.StatusNotYetInForce, policy.StatusExpired, policy.StatusRepealed,
+	policy.StatusSuperseded, policy.StatusUnknown}
 
 // statusOrder sorts documents by status: what needs an admin's eye
 // (unknown) first, then what no longer applies, then what applies.
@@ -124,7 +129,7 @@ func (c *Console) setValidity(w http.ResponseWriter, r *http.Request) error {
 	if c.cfg.Validity != nil {
 		c.cfg.Validity.Invalidate()
 	}
-	c.audit(r, AuditEntry{User: si.User.Name, Action: "validity", Target: id, Detail: overrideText(o)})
+	c.audit(r, staff.AuditEntry{User: si.User.Name, Action: "validity", Target: id, Detail: overrideText(o)})
 	http.Redirect(w, r, "/admin/documents?done=validity&doc="+url.QueryEscape(id), http.StatusSeeOther)
 	return nil
 }

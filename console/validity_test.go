@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"policybot/retrieval"
+	"policybot/staff"
 	"policybot/state"
 )
 
@@ -18,8 +19,8 @@ import (
 // audited, and the correction outlives a re-ingest.
 func TestValidityConsole(t *testing.T) {
 	h := newHarness(t)
-	agent, _ := h.clientAs(RoleAgent)
-	admin, csrf := h.clientAs(RoleAdmin)
+	agent, _ := h.clientAs(staff.RoleAgent)
+	admin, csrf := h.clientAs(staff.RoleAdmin)
 	search := func(extra string) string {
 		t.Helper()
 		resp, body := h.get(agent, "/console?q="+url.QueryEscape("小微企业续贷")+extra)
@@ -93,7 +94,7 @@ func TestUnansweredValidity(t *testing.T) {
 	h.state.RecordUnanswered(ctx, state.Unanswered{Question: "出口退税怎么办", BestScore: 0.1, Refused: true, At: h.now})
 	h.overrides.SetValidityOverride(ctx, "xiaowei", h.overrideExpired())
 	h.c.changed()
-	admin, _ := h.clientAs(RoleAdmin)
+	admin, _ := h.clientAs(staff.RoleAdmin)
 	_, body := h.get(admin, "/admin/unanswered?sort=status")
 	if !strings.Contains(body, "天津市支持小微企业融资的若干措施") || !strings.Contains(body, `class="badge v-expired"`) {
 		t.Errorf("unanswered page:\n%s", body)

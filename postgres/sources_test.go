@@ -6,8 +6,8 @@ import (
 	"errors"
 	"testing"
 
-	"policybot/console"
 	"policybot/retrieval"
+	"policybot/upload"
 )
 
 func TestSources(t *testing.T) {
@@ -17,7 +17,7 @@ func TestSources(t *testing.T) {
 	if err := s.ReplaceDocument(ctx, doc("d", "天津市"), clauses); err != nil {
 		t.Fatal(err)
 	}
-	big := bytes.Repeat([]byte("条\x00\xff"), console.DefaultMaxUpload/5) // binary-safe, near the upload limit
+	big := bytes.Repeat([]byte("条\x00\xff"), (2<<20)/5) // binary-safe, near the console's 2 MiB upload limit
 
 	tests := []struct {
 		name     string
@@ -26,7 +26,7 @@ func TestSources(t *testing.T) {
 		wantData []byte
 		wantErr  error
 	}{
-		{name: "NoneKept", change: func() error { return nil }, wantErr: console.ErrSourceNotFound},
+		{name: "NoneKept", change: func() error { return nil }, wantErr: upload.ErrSourceNotFound},
 		{name: "Saved", change: func() error { return s.SaveSource(ctx, "d", "d.txt", []byte("第一版")) },
 			wantName: "d.txt", wantData: []byte("第一版")},
 		{name: "SavedAgain", change: func() error { return s.SaveSource(ctx, "d", "d.md", big) },
@@ -45,7 +45,7 @@ func TestSources(t *testing.T) {
 		{name: "SurvivesRetire", change: func() error { return s.SetStatus(ctx, "d", retrieval.StatusRetired) },
 			wantName: "d.txt", wantData: []byte("第二版")},
 		{name: "GoneWithDocument", change: func() error { return s.RemoveDocument(ctx, "d") },
-			wantErr: console.ErrSourceNotFound},
+			wantErr: upload.ErrSourceNotFound},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

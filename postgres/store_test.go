@@ -155,6 +155,9 @@ func TestMigrateHalfvecIndex(t *testing.T) {
 		"ALTER TABLE clauses DROP COLUMN applicability", // added by migration 13
 		"DROP TABLE profiles",                           // added by migration 14 (15 adds a column)
 		"DROP TABLE push_log",                           // added by migration 16
+		"ALTER TABLE users DROP COLUMN region",          // added by migration 17
+		"DROP TABLE document_corrections",
+		"DROP TABLE unanswered_handled",
 		"DELETE FROM schema_migrations WHERE version >= 6",
 	} {
 		if _, err := s.pool.Exec(ctx, q); err != nil {

@@ -9,54 +9,54 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
 
-	"policybot/console"
+	"policybot/staff"
 )
 
 var (
-	_ console.UserStore    = (*Store)(nil)
-	_ console.SessionStore = (*Store)(nil)
-	_ console.AuditLog     = (*Store)(nil)
+	_ staff.UserStore    = (*Store)(nil)
+	_ staff.SessionStore = (*Store)(nil)
+	_ staff.AuditLog     = (*Store)(nil)
 )
 
-const userColumns = `name, role, password_hash, disabled, created_at`
+const userColumns = `name, role, password_hash, disabled, created_at, region`
 
-func scanUser(row pgx.Row) (console.User, error) {
-	var u console.User
-	err := row.Scan(&u.Name, &u.Role, &u.PasswordHash, &u.Disabled, &u.CreatedAt)
+func scanUser(row pgx.Row) (staff.User, error) {
+	var u staff.User
+	err := row.Scan(&u.Name, &u.Role, &u.PasswordHash, &u.Disabled, &u.CreatedAt, &u.Region)
 	return u, err
 }
 
-// User returns one console account, or console.ErrUserNotFound.
-func (s *Store) User(ctx context.Context, name string) (console.User, error) {
+// User returns one console account, or staff.ErrUserNotFound.
+func (s *Store) User(ctx context.Context, name string) (staff.User, error) {
 	u, err := scanUser(s.pool.QueryRow(ctx, `SELECT `+userColumns+` FROM users WHERE name = $1`, name))
 	if isNoRows(err) {
-		return console.User{}, notFound("user", name, console.ErrUserNotFound)
+		return staff.User{}, notFound("user", name, staff.ErrUserNotFound)
 	}
 	if err != nil {
-		return console.User{}, fmt.Errorf("postgres: user %q: %w", name, err)
+		return staff.User{}, fmt.Errorf("postgres: user %q: %w", name, err)
 	}
 	return u, nil
 }
 
 // Users lists every console account by name.
-func (s *Store) Users(ctx context.Context) ([]console.User, error) {
+func (s *Store) Users(ctx context.Context) ([]staff.User, error) {
 	rows, err := s.pool.Query(ctx, `SELECT `+userColumns+` FROM users ORDER BY name`)
 	if err != nil {
 		return nil, fmt.Errorf("postgres: users: %w", err)
 	}
-	us, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (console.User, error) { return scanUser(r) })
+	us, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (staff.User, error) { return scanUser(r) })
 	if err != nil {
 		return nil, fmt.Errorf("postgres: users: %w", err)
 	}
 	return us, nil
 }
 
-// AddUser creates a console account, or fails with console.ErrUserExists.
-func (s *Store) AddUser(ctx context.Context, u console.User) error {
-	_, err := s.pool.Exec(ctx, `INSERT INTO users (name, role, password_hash, disabled, created_at)
-		VALUES ($1, $2, $3, $4, $5)`, u.Name, u.Role, u.PasswordHash, u.Disabled, u.CreatedAt)
+// AddUser creates a console account, or fails with staff.ErrUserExists.
+func (s *Store) AddUser(ctx context.Context, u staff.User) error {
+	_, err := s.pool.Exec(ctx, `INSERT INTO users (name, role, password_hash, disabled, created_at, region)
+		VALUES ($1, $2, $3, $4, $5, $6)`, u.Name, u.Role, u.PasswordHash, u.Disabled, u.CreatedAt, u.Region)
 	if pgErr := (*pgconn.PgError)(nil); errors.As(err, &pgErr) && pgErr.Code == "23505" { // unique_violation
-		return fmt.Errorf("postgres: add user %q: %w", u.Name, console.ErrUserExists)
+		return fmt.Errorf("postgres: add user %q: %w", u.Name, staff.ErrUserExists)
 	}
 	if err != nil {
 		return fmt.Errorf("postgres: add user %q: %w", u.Name, err)
@@ -73,7 +73,7 @@ func (s *Store) SetUserDisabled(ctx context.Context, name string, disabled bool)
 			return err
 		}
 		if tag.RowsAffected() == 0 {
-			return console.ErrUserNotFound
+			return staff.ErrUserNotFound
 		}
 		if disabled {
 			_, err = tx.Exec(ctx, `DELETE FROM web_sessions WHERE user_name = $1`, name)
@@ -86,9 +86,21 @@ func (s *Store) SetUserDisabled(ctx context.Context, name string, disabled bool)
 	return nil
 }
 
+// SetUserRegion sets an account's default region.
+func (s *Store) SetUserRegion(ctx context.Context, name, region string) error {
+	tag, err := s.pool.Exec(ctx, `UPDATE users SET region = $2 WHERE name = $1`, name, region)
+	if err == nil && tag.RowsAffected() == 0 {
+		err = staff.ErrUserNotFound
+	}
+	if err != nil {
+		return fmt.Errorf("postgres: set region of user %q: %w", name, err)
+	}
+	return nil
+}
+
 // CreateSession stores a web session and drops expired ones, which keeps
 // the table bounded without a separate sweeper.
-func (s *Store) CreateSession(ctx context.Context, sess console.Session) error {
+func (s *Store) CreateSession(ctx context.Context, sess staff.Session) error {
 	err := s.transact(ctx, pgx.TxOptions{}, func(tx pgx.Tx) error {
 		if _, err := tx.Exec(ctx, `DELETE FROM web_sessions WHERE expires_at < now()`); err != nil {
 			return err
@@ -103,16 +115,16 @@ func (s *Store) CreateSession(ctx context.Context, sess console.Session) error {
 	return nil
 }
 
-// Session returns an unexpired web session, or console.ErrSessionNotFound.
-func (s *Store) Session(ctx context.Context, id string) (console.Session, error) {
-	var sess console.Session
+// Session returns an unexpired web session, or staff.ErrSessionNotFound.
+func (s *Store) Session(ctx context.Context, id string) (staff.Session, error) {
+	var sess staff.Session
 	err := s.pool.QueryRow(ctx, `SELECT id, user_name, csrf, expires_at FROM web_sessions
 		WHERE id = $1 AND expires_at > now()`, id).Scan(&sess.ID, &sess.User, &sess.CSRF, &sess.Expires)
 	if isNoRows(err) {
-		return console.Session{}, fmt.Errorf("postgres: web session: %w", console.ErrSessionNotFound)
+		return staff.Session{}, fmt.Errorf("postgres: web session: %w", staff.ErrSessionNotFound)
 	}
 	if err != nil {
-		return console.Session{}, fmt.Errorf("postgres: web session: %w", err)
+		return staff.Session{}, fmt.Errorf("postgres: web session: %w", err)
 	}
 	return sess, nil
 }
@@ -126,7 +138,7 @@ func (s *Store) DeleteSession(ctx context.Context, id string) error {
 }
 
 // RecordAudit appends one entry to the audit log.
-func (s *Store) RecordAudit(ctx context.Context, e console.AuditEntry) error {
+func (s *Store) RecordAudit(ctx context.Context, e staff.AuditEntry) error {
 	_, err := s.pool.Exec(ctx, `INSERT INTO audit_log (at, user_name, action, target, detail) VALUES ($1, $2, $3, $4, $5)`,
 		e.At, e.User, e.Action, e.Target, e.Detail)
 	if err != nil {
@@ -136,7 +148,7 @@ func (s *Store) RecordAudit(ctx context.Context, e console.AuditEntry) error {
 }
 
 // AuditEntries returns the newest audit entries first, at most limit (0: all).
-func (s *Store) AuditEntries(ctx context.Context, limit int) ([]console.AuditEntry, error) {
+func (s *Store) AuditEntries(ctx context.Context, limit int) ([]staff.AuditEntry, error) {
 	var lim any // NULL: LIMIT ALL
 	if limit > 0 {
 		lim = limit
@@ -146,8 +158,8 @@ func (s *Store) AuditEntries(ctx context.Context, limit int) ([]console.AuditEnt
 	if err != nil {
 		return nil, fmt.Errorf("postgres: audit entries: %w", err)
 	}
-	out, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (console.AuditEntry, error) {
-		var e console.AuditEntry
+	out, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (staff.AuditEntry, error) {
+		var e staff.AuditEntry
 		err := r.Scan(&e.At, &e.User, &e.Action, &e.Target, &e.Detail)
 		return e, err
 	})
@@ -157,9 +169,9 @@ func (s *Store) AuditEntries(ctx context.Context, limit int) ([]console.AuditEnt
 	return out, nil
 }
 
-var _ console.LoginAttempts = (*Store)(nil)
+var _ staff.LoginAttempts = (*Store)(nil)
 
-// ReserveLogin implements console.LoginAttempts for every replica at once:
+// ReserveLogin implements staff.LoginAttempts for every replica at once:
 // the account's row is locked while the attempt is counted, so parallel
 // attempts are counted one after the other.
 func (s *Store) ReserveLogin(ctx context.Context, name string, max int, window time.Duration) (bool, error) {

@@ -8,42 +8,25 @@ import (
 	"testing"
 	"time"
 
-	"policybot/console"
+	"policybot/staff"
+	"policybot/staff/stafftest"
 )
 
+// TestUsers: what PostgreSQL adds to the conformance suite (stafftest):
+// the role's CHECK constraint, and disabling an account ends its sessions.
 func TestUsers(t *testing.T) {
 	ctx := context.Background()
 	s := openTest(t)
 	now := time.Now().UTC().Truncate(time.Microsecond)
-	alice := console.User{Name: "alice", Role: console.RoleAdmin, PasswordHash: "$2a$10$hash", CreatedAt: now}
-	bob := console.User{Name: "bob", Role: console.RoleAgent, PasswordHash: "$2a$10$other", CreatedAt: now}
-
-	if _, err := s.User(ctx, "alice"); !errors.Is(err, console.ErrUserNotFound) {
-		t.Fatalf("User(missing) error = %v, want ErrUserNotFound", err)
+	if err := s.AddUser(ctx, staff.User{Name: "bob", Role: staff.RoleAgent, PasswordHash: "$2a$10$other", CreatedAt: now}); err != nil {
+		t.Fatal(err)
 	}
-	for _, u := range []console.User{bob, alice} {
-		if err := s.AddUser(ctx, u); err != nil {
-			t.Fatal(err)
-		}
-	}
-	if err := s.AddUser(ctx, alice); !errors.Is(err, console.ErrUserExists) {
-		t.Errorf("AddUser(duplicate) error = %v, want ErrUserExists", err)
-	}
-	if err := s.AddUser(ctx, console.User{Name: "eve", Role: "root", PasswordHash: "x", CreatedAt: now}); err == nil {
+	if err := s.AddUser(ctx, staff.User{Name: "eve", Role: "root", PasswordHash: "x", CreatedAt: now}); err == nil {
 		t.Error("AddUser with an unknown role succeeded; the CHECK constraint should refuse it")
-	}
-	got, err := s.User(ctx, "alice")
-	if err != nil || got.Name != alice.Name || got.Role != alice.Role || got.PasswordHash != alice.PasswordHash ||
-		got.Disabled || !got.CreatedAt.Equal(alice.CreatedAt) {
-		t.Errorf("User(alice) = %+v, %v; want %+v", got, err, alice)
-	}
-	us, err := s.Users(ctx)
-	if err != nil || len(us) != 2 || us[0].Name != "alice" || us[1].Name != "bob" {
-		t.Errorf("Users() = %+v, %v; want alice, bob", us, err)
 	}
 
 	// Disabling ends the account's sessions.
-	sess := console.Session{ID: "h1", User: "bob", CSRF: "tok", Expires: now.Add(time.Hour)}
+	sess := staff.Session{ID: "h1", User: "bob", CSRF: "tok", Expires: now.Add(time.Hour)}
 	if err := s.CreateSession(ctx, sess); err != nil {
 		t.Fatal(err)
 	}
@@ -56,19 +39,21 @@ func TestUsers(t *testing.T) {
 	if got, _ := s.User(ctx, "bob"); !got.Disabled {
 		t.Error("bob not disabled")
 	}
-	if _, err := s.Session(ctx, "h1"); !errors.Is(err, console.ErrSessionNotFound) {
+	if _, err := s.Session(ctx, "h1"); !errors.Is(err, staff.ErrSessionNotFound) {
 		t.Errorf("session of a disabled user: error = %v, want ErrSessionNotFound", err)
 	}
-	if err := s.SetUserDisabled(ctx, "nobody", true); !errors.Is(err, console.ErrUserNotFound) {
+	if err := s.SetUserDisabled(ctx, "nobody", true); !errors.Is(err, staff.ErrUserNotFound) {
 		t.Errorf("SetUserDisabled(missing) error = %v, want ErrUserNotFound", err)
 	}
 }
+
+func TestUsersConformance(t *testing.T) { stafftest.Users(t, openTest(t)) }
 
 func TestWebSessions(t *testing.T) {
 	ctx := context.Background()
 	s := openTest(t)
 	now := time.Now()
-	if err := s.AddUser(ctx, console.User{Name: "carol", Role: console.RoleAgent, PasswordHash: "h", CreatedAt: now}); err != nil {
+	if err := s.AddUser(ctx, staff.User{Name: "carol", Role: staff.RoleAgent, PasswordHash: "h", CreatedAt: now}); err != nil {
 		t.Fatal(err)
 	}
 	tests := []struct {
@@ -81,20 +66,20 @@ func TestWebSessions(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			if err := s.CreateSession(ctx, console.Session{ID: tt.name, User: "carol", CSRF: "c", Expires: tt.expires}); err != nil {
+			if err := s.CreateSession(ctx, staff.Session{ID: tt.name, User: "carol", CSRF: "c", Expires: tt.expires}); err != nil {
 				t.Fatal(err)
 			}
 			_, err := s.Session(ctx, tt.name)
 			if tt.want && err != nil {
 				t.Errorf("Session = %v, want found", err)
 			}
-			if !tt.want && !errors.Is(err, console.ErrSessionNotFound) {
+			if !tt.want && !errors.Is(err, staff.ErrSessionNotFound) {
 				t.Errorf("Session error = %v, want ErrSessionNotFound", err)
 			}
 			if err := s.DeleteSession(ctx, tt.name); err != nil {
 				t.Fatal(err)
 			}
-			if _, err := s.Session(ctx, tt.name); !errors.Is(err, console.ErrSessionNotFound) {
+			if _, err := s.Session(ctx, tt.name); !errors.Is(err, staff.ErrSessionNotFound) {
 				t.Errorf("after delete: error = %v, want ErrSessionNotFound", err)
 			}
 		})
@@ -106,7 +91,7 @@ func TestAuditLog(t *testing.T) {
 	s := openTest(t)
 	base := time.Now().UTC().Truncate(time.Microsecond)
 	for i, a := range []string{"upload", "retire", "activate"} {
-		e := console.AuditEntry{At: base.Add(time.Duration(i) * time.Second), User: "alice", Action: a, Target: "doc1", Detail: "d"}
+		e := staff.AuditEntry{At: base.Add(time.Duration(i) * time.Second), User: "alice", Action: a, Target: "doc1", Detail: "d"}
 		if err := s.RecordAudit(ctx, e); err != nil {
 			t.Fatal(err)
 		}

@@ -62,6 +62,7 @@ type Memory struct {
 	claims     map[string]*claim
 	pushes     []PushEntry // oldest first
 	unanswered []Unanswered
+	handled    map[string]Handled // by question key
 	// answerIDs is a ring of the public answers' IDs in saving order;
 	// nextAnswer is where the next goes, over the oldest once it is full.
 	answerIDs  []string

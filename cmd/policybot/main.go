@@ -16,7 +16,7 @@ import (
 	"syscall"
 
 	"policybot/config"
-	"policybot/console"
+	"policybot/staff"
 )
 
 func main() {
@@ -76,7 +76,7 @@ func init() {
 		{"search", "search [--json] [-k N] [--region R] QUERY", "print the clauses that match a query", runSearch},
 		{"eval", "eval FILE.jsonl [--region R] [--json]", "score a question file (hit@1, hit@3, MRR@10, refusals)", runEval},
 		{"ingest", "ingest [--reembed] [--prune] [PATH...]", "parse documents and store their clauses (default: the configured corpus)", runIngest},
-		{"user", "user add NAME --role agent|admin | user list | user disable NAME", "manage console accounts (the password, asked for or read from stdin: " + console.PasswordRule + ")", runUser},
+		{"user", "user add NAME --role agent|admin | user list | user disable NAME", "manage console accounts (the password, asked for or read from stdin: " + staff.PasswordRule + ")", runUser},
 		{"validity", "validity [--as-of YYYY-MM-DD] [--status S] [--summary] [--json]", "list the documents with their validity on a day (in force, expired, repealed …) and why", runValidity},
 		{"train-embedder", "train-embedder [--dims N] [--out FILE] PATH...", "learn the offline corpus embedder's model from documents (embedder: corpus)", runTrainEmbedder},
 		{"parse", "parse [--json] FILE", "print a policy document parsed into clauses", runParse},

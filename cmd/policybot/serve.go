@@ -20,6 +20,8 @@ import (
 	"policybot/postgres"
 	"policybot/retrieval"
 	"policybot/seeds"
+	"policybot/staff"
+	"policybot/upload"
 	"policybot/web"
 )
 
@@ -32,6 +34,8 @@ func newConsole(ctx context.Context, s *stack, log *slog.Logger) (*console.Conso
 		Asker:         s.answers,
 		Store:         s.store,
 		Unanswered:    s.state,
+		Handled:       s.state,
+		Rerun:         s.rerun,
 		Validity:      s.searcher,
 		Matcher:       s.searcher,
 		Pushes:        s.state,
@@ -43,19 +47,24 @@ func newConsole(ctx context.Context, s *stack, log *slog.Logger) (*console.Conso
 	}
 	// Uploads' original bytes are kept beside the documents: in PostgreSQL,
 	// or in memory for as long as the memory store keeps the documents.
-	var sources console.SourceStore
+	var (
+		sources     upload.SourceStore
+		corrections upload.CorrectionStore
+	)
 	if pg, ok := s.store.(*postgres.Store); ok {
 		cfg.Users, cfg.Sessions, cfg.Audit, cfg.LoginAttempts = pg, pg, pg, pg
-		sources = pg
+		sources, corrections = pg, pg
 	} else {
-		fstore, err := console.NewFileStore(s.cfg.DataDir)
+		fstore, err := staff.NewFileStore(s.cfg.DataDir)
 		if err != nil {
 			return nil, fmt.Errorf("console accounts: %w", err)
 		}
-		cfg.Users, cfg.Audit, cfg.Sessions = fstore, fstore, console.NewMemorySessions()
-		sources = console.NewMemorySources()
+		cfg.Users, cfg.Audit, cfg.Sessions = fstore, fstore, staff.NewMemorySessions()
+		sources, corrections = upload.NewMemorySources(), &upload.MemoryCorrections{}
 	}
-	ing := &retrieval.Ingester{Store: s.store, Embedder: s.embedder}
+	// Uploads and re-ingests store through the admins' metadata corrections.
+	ing := &retrieval.Ingester{Store: upload.Corrected(s.store, corrections), Embedder: s.embedder}
+	cfg.Corrections = corrections
 	cfg.Ingest = console.IngestFunc(ing, sources)
 	cfg.Reingest = console.ReingestFunc(ing, s.store, sources, seeds.Documents)
 	if users, err := cfg.Users.Users(ctx); err == nil && len(users) == 0 {

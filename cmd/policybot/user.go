@@ -14,8 +14,8 @@ import (
 	"golang.org/x/term"
 
 	"policybot/config"
-	"policybot/console"
 	"policybot/postgres"
+	"policybot/staff"
 )
 
 // runUser manages console accounts: `user add NAME --role agent|admin`,
@@ -27,7 +27,7 @@ func runUser(ctx context.Context, e *env, args []string) error {
 		return usageError(usage)
 	}
 	fs := e.flags("user " + args[0])
-	role := fs.String("role", console.RoleAgent, "role of a new account: agent or admin")
+	role := fs.String("role", staff.RoleAgent, "role of a new account: agent or admin")
 	pos, err := parseArgs(fs, args[1:])
 	if err != nil {
 		return err
@@ -48,7 +48,7 @@ func runUser(ctx context.Context, e *env, args []string) error {
 		if err != nil {
 			return err
 		}
-		u, err := console.NewUser(pos[0], *role, password, time.Now())
+		u, err := staff.NewUser(pos[0], *role, password, time.Now())
 		if err != nil {
 			return err
 		}
@@ -87,7 +87,7 @@ func runUser(ctx context.Context, e *env, args []string) error {
 }
 
 // openUsers opens the account store the server uses with cfg.
-func openUsers(ctx context.Context, cfg config.Config) (console.UserStore, func(), error) {
+func openUsers(ctx context.Context, cfg config.Config) (staff.UserStore, func(), error) {
 	if cfg.Store == "postgres" {
 		pg, err := postgres.Open(ctx, cfg.DatabaseURL)
 		if err != nil {
@@ -95,7 +95,7 @@ func openUsers(ctx context.Context, cfg config.Config) (console.UserStore, func(
 		}
 		return pg, pg.Close, nil
 	}
-	fs, err := console.NewFileStore(cfg.DataDir)
+	fs, err := staff.NewFileStore(cfg.DataDir)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -106,7 +106,7 @@ func openUsers(ctx context.Context, cfg config.Config) (console.UserStore, func(
 // reads one line from stdin (for scripts: `echo "$PW" | policybot user add …`).
 func readPassword(e *env) (string, error) {
 	if f, ok := e.stdin.(*os.File); ok && term.IsTerminal(int(f.Fd())) {
-		fmt.Fprintf(e.stderr, "Password (%s): ", console.PasswordRule)
+		fmt.Fprintf(e.stderr, "Password (%s): ", staff.PasswordRule)
 		p1, err := term.ReadPassword(int(f.Fd()))
 		fmt.Fprintln(e.stderr)
 		if err != nil {

@@ -40,6 +40,9 @@ type stateStore interface {
 	RecordPush(ctx context.Context, e state.PushEntry) error
 	PushEntries(ctx context.Context, limit int) ([]state.PushEntry, error)
 	PurgeExpired(ctx context.Context) (int64, error)
+	MarkHandled(ctx context.Context, key string, h state.Handled) error
+	UnmarkHandled(ctx context.Context, key string) error
+	HandledQuestions(ctx context.Context) (map[string]state.Handled, error)
 }
 
 var (
@@ -58,6 +61,9 @@ type stack struct {
 	overrides retrieval.Overrides
 	profiles  enterprise.Profiles // enterprise profiles: the postgres store, or a file in data/
 	answers   *answer.Service
+	// rerun answers the admins' re-runs of unanswered questions: the same
+	// service, but neither recording them again nor keeping a conversation.
+	rerun *answer.Service
 	// schema checks the search database's schema version (nil: memory store).
 	schema func(ctx context.Context) error
 	close  func()
@@ -139,6 +145,14 @@ func openStack(ctx context.Context, cfg config.Config, log *slog.Logger, loadCor
 		Generator:     gen,
 		Sessions:      s.state,
 		Recorder:      s.state,
+		DefaultRegion: cfg.Region,
+		Budget:        cfg.Budget.D(),
+		Concurrency:   cpuBound,
+		Logger:        log,
+	})
+	s.rerun = answer.New(answer.Config{
+		Searcher:      s.searcher,
+		Generator:     gen,
 		DefaultRegion: cfg.Region,
 		Budget:        cfg.Budget.D(),
 		Concurrency:   cpuBound,

@@ -1,4 +1,4 @@
-package console
+package staff
 
 import (
 	"context"
@@ -7,99 +7,12 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"policybot/internal/atomicfile"
-	"regexp"
 	"slices"
 	"strings"
 	"sync"
-	"time"
 
-	"golang.org/x/crypto/bcrypt"
+	"policybot/internal/atomicfile"
 )
-
-// Roles. An admin may do everything an agent may.
-const (
-	RoleAgent = "agent"
-	RoleAdmin = "admin"
-)
-
-// Errors of the user, session and audit stores.
-var (
-	ErrUserNotFound    = errors.New("user not found")
-	ErrUserExists      = errors.New("user already exists")
-	ErrSessionNotFound = errors.New("session not found")
-)
-
-// User is a console account. The password is kept only as a bcrypt hash.
-type User struct {
-	Name         string    `json:"name"`
-	Role         string    `json:"role"`
-	PasswordHash string    `json:"password_hash"`
-	Disabled     bool      `json:"disabled"`
-	CreatedAt    time.Time `json:"created_at"`
-}
-
-// CanAdmin reports whether the user may use the admin pages.
-func (u User) CanAdmin() bool { return u.Role == RoleAdmin }
-
-// UserStore keeps console accounts: FileStore in the embedded default,
-// postgres.Store in production.
-type UserStore interface {
-	// User returns one account by name, or ErrUserNotFound.
-	User(ctx context.Context, name string) (User, error)
-	// Users lists every account by name.
-	Users(ctx context.Context) ([]User, error)
-	// AddUser creates an account, or fails with ErrUserExists.
-	AddUser(ctx context.Context, u User) error
-	// SetUserDisabled disables or re-enables an account (ErrUserNotFound when missing).
-	SetUserDisabled(ctx context.Context, name string, disabled bool) error
-}
-
-// AuditEntry records one change made through the admin pages.
-type AuditEntry struct {
-	At     time.Time `json:"at"`
-	User   string    `json:"user"`
-	Action string    `json:"action"` // upload, replace, retire, activate, reingest
-	Target string    `json:"target"` // document ID
-	Detail string    `json:"detail,omitempty"`
-}
-
-// AuditLog keeps who changed what.
-type AuditLog interface {
-	RecordAudit(ctx context.Context, e AuditEntry) error
-	// AuditEntries returns the newest entries first, at most limit.
-	AuditEntries(ctx context.Context, limit int) ([]AuditEntry, error)
-}
-
-// minPasswordLen is the shortest password accepted; bcrypt itself only reads
-// the first 72 bytes, so longer ones are refused rather than silently cut.
-const (
-	minPasswordLen = 10
-	maxPasswordLen = 72
-	// PasswordRule is the rule as the user add command states it.
-	PasswordRule = "10 to 72 bytes (a Chinese character is 3)"
-)
-
-var userNameRE = regexp.MustCompile(`^[a-zA-Z0-9][a-zA-Z0-9._-]{1,31}$`)
-
-// NewUser validates name, role and password and returns the account with
-// the password hashed.
-func NewUser(name, role, password string, now time.Time) (User, error) {
-	if !userNameRE.MatchString(name) {
-		return User{}, fmt.Errorf("new user: name %q: use 2-32 letters, digits, '.', '_' or '-'", name)
-	}
-	if role != RoleAgent && role != RoleAdmin {
-		return User{}, fmt.Errorf("new user %s: role %q: must be %s or %s", name, role, RoleAgent, RoleAdmin)
-	}
-	if n := len(password); n < minPasswordLen || n > maxPasswordLen {
-		return User{}, fmt.Errorf("new user %s: password must be %d to %d bytes long (a Chinese character is 3 bytes)", name, minPasswordLen, maxPasswordLen)
-	}
-	hash, err := bcrypt.GenerateFromPassword([]byte(password), bcrypt.DefaultCost)
-	if err != nil {
-		return User{}, fmt.Errorf("new user %s: hash password: %w", name, err)
-	}
-	return User{Name: name, Role: role, PasswordHash: string(hash), CreatedAt: now.UTC()}, nil
-}
 
 // FileStore keeps accounts in <dir>/users.json and the audit log in
 // <dir>/audit.jsonl: the embedded default, for one process. Writes go to a
@@ -207,24 +120,34 @@ func (s *FileStore) AddUser(ctx context.Context, u User) error {
 
 // SetUserDisabled disables or re-enables an account.
 func (s *FileStore) SetUserDisabled(ctx context.Context, name string, disabled bool) error {
+	return s.update(ctx, name, "disable user", func(u *User) { u.Disabled = disabled })
+}
+
+// update changes one account under the lock and saves the file.
+func (s *FileStore) update(ctx context.Context, name, op string, change func(*User)) error {
 	if err := ctx.Err(); err != nil {
-		return fmt.Errorf("disable user %s: %w", name, err)
+		return fmt.Errorf("%s %s: %w", op, name, err)
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	us, err := s.load()
 	if err != nil {
-		return fmt.Errorf("disable user %s: %w", name, err)
+		return fmt.Errorf("%s %s: %w", op, name, err)
 	}
 	i := slices.IndexFunc(us, func(u User) bool { return u.Name == name })
 	if i < 0 {
-		return fmt.Errorf("disable user %s: %w", name, ErrUserNotFound)
+		return fmt.Errorf("%s %s: %w", op, name, ErrUserNotFound)
 	}
-	us[i].Disabled = disabled
+	change(&us[i])
 	if err := s.save(us); err != nil {
-		return fmt.Errorf("disable user %s: %w", name, err)
+		return fmt.Errorf("%s %s: %w", op, name, err)
 	}
 	return nil
+}
+
+// SetUserRegion sets an account's default region.
+func (s *FileStore) SetUserRegion(ctx context.Context, name, region string) error {
+	return s.update(ctx, name, "set region of", func(u *User) { u.Region = region })
 }
 
 // RecordAudit appends one entry to the audit log.
